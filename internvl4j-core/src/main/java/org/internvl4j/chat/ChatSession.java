@@ -1,0 +1,157 @@
+package org.internvl4j.chat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.internvl4j.checkpoint.LlmConfig;
+import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.image.PixelValues;
+import org.internvl4j.llm.KvCache;
+
+/**
+ * A multi-round conversation, as {@code chat(..., history=history, return_history=True)} runs it, but keeping
+ * the KV cache and the image features between turns: a new turn builds the whole prompt exactly as chat() does
+ * with the history, and prefills only the tokens after the longest prefix the cache already holds. The tokens
+ * are the same as the full-history chat() (the cache holds the same keys and values a fresh prefill computes).
+ *
+ * <p>Images: on the first turn a question without {@code <image>} gets {@code <image>\n} prepended and all of
+ * that turn's images share it (chat()'s rule). On later turns, chat() fills placeholders from the images in
+ * order; here each turn brings its own images, filling that turn's placeholders, and a later question with
+ * images but no placeholder also gets one prepended (chat() would fail on it). Not thread-safe.
+ */
+public final class ChatSession {
+    private final ChatModel chat;
+    private final String systemMessage;
+    private final List<Turn> history = new ArrayList<>();
+    private final List<Integer> slotTiles = new ArrayList<>();     // tiles of each placeholder so far
+    private final List<float[]> slotFeatures = new ArrayList<>();  // image features of each placeholder
+    private SamplingParams params = SamplingParams.greedy(ChatRequest.DEFAULT_MAX_NEW_TOKENS, Set.of());
+    private KvCache cache;
+    private ChatResult last;
+
+    ChatSession(ChatModel chat, String systemMessage) {
+        this.chat = chat;
+        this.systemMessage = systemMessage;
+    }
+
+    /** Sets the generation settings of the following turns. */
+    public ChatSession params(SamplingParams p) {
+        this.params = p;
+        return this;
+    }
+
+    public ChatResult ask(String question, PixelValues... images) {
+        return ask(question, List.of(images), null);
+    }
+
+    /**
+     * One turn. onText (nullable) receives the response as it is generated. On an error the session is left as
+     * it was before the call.
+     */
+    public ChatResult ask(String question, List<PixelValues> images, Consumer<String> onText) {
+        List<Integer> tiles = chat.tilesOf(images);
+        int placeholders = ChatQuery.countPlaceholders(question);
+        List<Integer> newSlots;
+        if (!images.isEmpty() && placeholders == 0) {
+            question = ChatQuery.IMAGE_PLACEHOLDER + "\n" + question;
+            newSlots = List.of(tiles.stream().mapToInt(Integer::intValue).sum());
+        } else if (placeholders != images.size()) {
+            throw new IllegalArgumentException("the question has " + placeholders + " <image> placeholder"
+                    + (placeholders == 1 ? "" : "s") + " but " + images.size() + " image" + (images.size() == 1 ? " was" : "s were")
+                    + " given with it (each image of a turn fills the next placeholder of that turn's question)");
+        } else {
+            newSlots = tiles;
+        }
+        List<Integer> patches = new ArrayList<>(slotTiles);
+        patches.addAll(newSlots);
+        // an empty history list makes the same prompt as none, and turns off chat()'s own prepend (done above)
+        ChatQuery.Built built = ChatQuery.buildWithPatches(chat.template(), systemMessage, history, question, patches,
+                !patches.isEmpty(), chat.model().imageTokensPerTile());
+
+        long t0 = System.nanoTime();
+        List<float[]> newFeatures = new ArrayList<>();
+        if (!images.isEmpty()) {
+            float[] f = chat.imageFeatures(images);
+            int perTile = f.length / tiles.stream().mapToInt(Integer::intValue).sum();
+            int at = 0;
+            for (int n : newSlots) {
+                newFeatures.add(Arrays.copyOfRange(f, at, at + n * perTile));
+                at += n * perTile;
+            }
+        }
+        long visionNanos = images.isEmpty() ? 0 : System.nanoTime() - t0;
+
+        int[] ids = chat.encode(built.query());
+        SamplingParams p = chat.withStop(params);
+        KvCache c = cache;
+        if (c == null || !reusable(ids.length + p.maxNewTokens())) {
+            c = chat.model().llm().newCache(ids.length + p.maxNewTokens());
+        }
+        List<float[]> all = new ArrayList<>(slotFeatures);
+        all.addAll(newFeatures);
+        float[] embeds = concat(all);
+        ChatModel.Job job = new ChatModel.Job(built, ids, embeds, p, ResponseText.stops(chat.template(), List.of()), c,
+                List.copyOf(history), visionNanos);
+        ChatResult r = chat.run(List.of(job), onText == null ? null : (i, s) -> {
+            onText.accept(s);
+            return true;
+        }).get(0);
+
+        cache = c;
+        slotTiles.addAll(newSlots);
+        slotFeatures.addAll(newFeatures);
+        history.add(new Turn(built.question(), r.response()));
+        last = r;
+        return r;
+    }
+
+    /**
+     * Dynamic NTK rescales RoPE once a sequence passes max_position_embeddings, and keys already cached keep
+     * their old rotation, while the reference prefills every turn from scratch with one base. Past that length
+     * the cache is not reused, so the tokens stay the reference's.
+     */
+    private boolean reusable(int totalTokens) {
+        LlmConfig c = chat.model().llm().config();
+        boolean dynamic = c.ropeScaling() != null && "dynamic".equals(c.ropeScaling().type());
+        return !dynamic || totalTokens <= c.maxPositionEmbeddings();
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        if (parts.isEmpty()) return null;
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    /** The finished turns, oldest first (questions as they went into the prompt). */
+    public List<Turn> history() {
+        return List.copyOf(history);
+    }
+
+    /** The last turn's result, or null before the first. */
+    public ChatResult last() {
+        return last;
+    }
+
+    /** Tokens the KV cache holds now (prompt and generated tokens but the last). */
+    public int cachedTokens() {
+        return cache == null ? 0 : cache.length();
+    }
+
+    /** Forgets history, images and cache. */
+    public void reset() {
+        history.clear();
+        slotTiles.clear();
+        slotFeatures.clear();
+        cache = null;
+        last = null;
+    }
+}
