@@ -1,0 +1,255 @@
+package org.internvl4j.image;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes JPEG, PNG, BMP, GIF (first frame) and WebP to the RGB that Pillow 9.4's
+ * {@code Image.open(f).convert('RGB')} gives.
+ *
+ * <ul>
+ *   <li>JPEG: our own decoder, {@link JpegDecoder}, which matches libjpeg-turbo's default output exactly.</li>
+ *   <li>PNG, BMP, GIF: the JDK's ImageIO readers, whose raw samples are then converted with Pillow's rules:
+ *       alpha dropped (not composited), palette colours used as is (tRNS ignored), 16-bit grey clamped to
+ *       255 (Pillow 9 opens it as mode I), other 16-bit samples truncated to their high byte, 1/2/4-bit grey
+ *       scaled to 0..255. No gamma, ICC or EXIF orientation is applied.</li>
+ *   <li>WebP: TwelveMonkeys' ImageIO plugin (lossless is exact; lossy may differ from libwebp by a few levels,
+ *       see docs/images.md).</li>
+ * </ul>
+ * The pixel count is checked from the header before any pixel buffer is allocated.
+ */
+public final class ImageDecoder {
+
+    /** Encoded image formats we recognise from their first bytes. */
+    public enum Format { JPEG, PNG, BMP, GIF, WEBP }
+
+    private ImageDecoder() {
+    }
+
+    /** Decodes with the default pixel limit ({@link ImagePreprocessor#DEFAULT_MAX_PIXELS}). */
+    public static RgbImage decode(byte[] data) {
+        return decode(data, ImagePreprocessor.DEFAULT_MAX_PIXELS, "image bytes");
+    }
+
+    /**
+     * Decodes an encoded image.
+     *
+     * @param maxPixels largest width * height accepted
+     * @param name      what to call the input in error messages (a file name, URL, ...)
+     */
+    public static RgbImage decode(byte[] data, long maxPixels, String name) {
+        if (data == null || data.length == 0) {
+            throw new ImageException(name + ": empty input, expected an encoded image (JPEG, PNG, BMP, GIF or WebP)");
+        }
+        Format format = sniff(data);
+        if (format == null) {
+            throw new ImageException(name + ": unsupported or unrecognised image format (first bytes "
+                    + hexPrefix(data) + "); supported: JPEG, PNG, BMP, GIF, WebP");
+        }
+        if (format == Format.JPEG) {
+            return JpegDecoder.decode(data, maxPixels, name);
+        }
+        long[] size = headerSize(format, data, name);
+        if (size[0] < 1 || size[1] < 1) {
+            throw new ImageException(format + " " + name + ": invalid image size " + size[0] + "x" + size[1]
+                    + " in the header");
+        }
+        if (size[0] * size[1] > maxPixels) {
+            throw new ImageException(format + " " + name + ": image is " + size[0] + "x" + size[1] + " = "
+                    + size[0] * size[1] + " pixels, above the limit of " + maxPixels
+                    + " (decompression bomb protection)");
+        }
+        BufferedImage img = readWithImageIo(format, data, name);
+        if ((long) img.getWidth() * img.getHeight() > maxPixels) {
+            throw new ImageException(format + " " + name + ": decoded image is " + img.getWidth() + "x"
+                    + img.getHeight() + ", above the limit of " + maxPixels + " pixels");
+        }
+        return toPillowRgb(img, format, name);
+    }
+
+    /** The format from the first bytes (magic numbers), or null. */
+    public static Format sniff(byte[] d) {
+        if (d.length >= 3 && (d[0] & 0xFF) == 0xFF && (d[1] & 0xFF) == 0xD8 && (d[2] & 0xFF) == 0xFF) {
+            return Format.JPEG;
+        }
+        if (d.length >= 8 && (d[0] & 0xFF) == 0x89 && d[1] == 'P' && d[2] == 'N' && d[3] == 'G') {
+            return Format.PNG;
+        }
+        if (d.length >= 2 && d[0] == 'B' && d[1] == 'M') {
+            return Format.BMP;
+        }
+        if (d.length >= 6 && d[0] == 'G' && d[1] == 'I' && d[2] == 'F' && d[3] == '8') {
+            return Format.GIF;
+        }
+        if (d.length >= 12 && d[0] == 'R' && d[1] == 'I' && d[2] == 'F' && d[3] == 'F' && d[8] == 'W'
+                && d[9] == 'E' && d[10] == 'B' && d[11] == 'P') {
+            return Format.WEBP;
+        }
+        return null;
+    }
+
+    private static String hexPrefix(byte[] d) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(8, d.length); i++) {
+            sb.append(String.format("%02X ", d[i] & 0xFF));
+        }
+        return sb.toString().trim();
+    }
+
+    private static long[] headerSize(Format f, byte[] d, String name) {
+        try {
+            return switch (f) {
+                case PNG -> new long[] {be32(d, 16), be32(d, 20)};
+                case BMP -> {
+                    long w = le32(d, 18);
+                    long h = Math.abs((long) (int) le32(d, 22)); // negative height: top-down rows
+                    yield le32(d, 14) == 12 ? new long[] {le16(d, 18), le16(d, 20)} : new long[] {w, h};
+                }
+                case GIF -> new long[] {le16(d, 6), le16(d, 8)};
+                case WEBP -> webpSize(d, name);
+                case JPEG -> throw new IllegalStateException();
+            };
+        } catch (ArrayIndexOutOfBoundsException e) {
+            throw new ImageException(f + " " + name + ": truncated header (" + d.length + " bytes)");
+        }
+    }
+
+    private static long[] webpSize(byte[] d, String name) {
+        String chunk = new String(d, 12, 4, java.nio.charset.StandardCharsets.US_ASCII);
+        return switch (chunk) {
+            case "VP8X" -> new long[] {1 + le24(d, 24), 1 + le24(d, 27)};
+            case "VP8L" -> {
+                long bits = le32(d, 21);
+                yield new long[] {1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)};
+            }
+            case "VP8 " -> new long[] {le16(d, 26) & 0x3FFF, le16(d, 28) & 0x3FFF};
+            default -> throw new ImageException("WEBP " + name + ": unknown first chunk '" + chunk
+                    + "', expected VP8, VP8L or VP8X");
+        };
+    }
+
+    private static long be32(byte[] d, int o) {
+        return ((long) (d[o] & 0xFF) << 24) | ((d[o + 1] & 0xFF) << 16) | ((d[o + 2] & 0xFF) << 8) | (d[o + 3] & 0xFF);
+    }
+
+    private static long le32(byte[] d, int o) {
+        return ((long) (d[o + 3] & 0xFF) << 24) | ((d[o + 2] & 0xFF) << 16) | ((d[o + 1] & 0xFF) << 8) | (d[o] & 0xFF);
+    }
+
+    private static long le24(byte[] d, int o) {
+        return ((d[o + 2] & 0xFF) << 16) | ((d[o + 1] & 0xFF) << 8) | (d[o] & 0xFF);
+    }
+
+    private static long le16(byte[] d, int o) {
+        return ((d[o + 1] & 0xFF) << 8) | (d[o] & 0xFF);
+    }
+
+    private static BufferedImage readWithImageIo(Format format, byte[] data, String name) {
+        String formatName = format.name().toLowerCase();
+        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(formatName);
+        if (!readers.hasNext()) {
+            ImageIO.scanForPlugins();
+            readers = ImageIO.getImageReadersByFormatName(formatName);
+            if (!readers.hasNext()) {
+                throw new ImageException(format + " " + name + ": no ImageIO reader for " + formatName
+                        + " is on the class path");
+            }
+        }
+        ImageReader reader = readers.next();
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+            reader.setInput(in, true, true);
+            BufferedImage img = reader.read(0);
+            if (img == null) {
+                throw new ImageException(format + " " + name + ": the decoder returned no image");
+            }
+            return img;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ImageException ie) {
+                throw ie;
+            }
+            throw new ImageException(format + " " + name + ": corrupt or truncated data (" + e.getMessage() + ")", e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** Pillow's convert('RGB') applied to the raw samples ImageIO read. */
+    static RgbImage toPillowRgb(BufferedImage img, Format format, String name) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        Raster r = img.getRaster();
+        ColorModel cm = img.getColorModel();
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        if (cm instanceof IndexColorModel icm) {
+            // palette colour as is; the palette's alpha (PNG tRNS, GIF transparency) is ignored
+            int n = icm.getMapSize();
+            byte[] pr = new byte[n];
+            byte[] pg = new byte[n];
+            byte[] pb = new byte[n];
+            icm.getReds(pr);
+            icm.getGreens(pg);
+            icm.getBlues(pb);
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                r.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    int idx = Math.min(row[x], n - 1);
+                    int o = (y * w + x) * 3;
+                    out[o] = pr[idx];
+                    out[o + 1] = pg[idx];
+                    out[o + 2] = pb[idx];
+                }
+            }
+            return new RgbImage(w, h, out);
+        }
+        int colorBands = cm.getNumColorComponents();
+        int bits = cm.getComponentSize(0);
+        boolean sixteen = r.getDataBuffer().getDataType() == DataBuffer.TYPE_USHORT && bits == 16;
+        if (!(cm instanceof ComponentColorModel) && !(cm instanceof java.awt.image.DirectColorModel)) {
+            throw new ImageException(format + " " + name + ": unsupported colour model " + cm);
+        }
+        int[][] bands = new int[colorBands][w];
+        for (int y = 0; y < h; y++) {
+            for (int b = 0; b < colorBands; b++) {
+                r.getSamples(0, y, w, 1, b, bands[b]);
+            }
+            for (int x = 0; x < w; x++) {
+                int o = (y * w + x) * 3;
+                if (colorBands == 1) {
+                    int v = bands[0][x];
+                    if (sixteen) {
+                        // Pillow 9: 16-bit grey opens as mode I; I -> RGB clamps, it does not rescale
+                        v = cm.hasAlpha() ? v >> 8 : Math.min(v, 255);
+                    } else if (bits < 8) {
+                        v = v * 255 / ((1 << bits) - 1);
+                    }
+                    out[o] = out[o + 1] = out[o + 2] = (byte) v;
+                } else {
+                    for (int c = 0; c < 3; c++) {
+                        int v = bands[c][x];
+                        if (sixteen) {
+                            v >>= 8; // RGB;16B: the high byte
+                        } else {
+                            int cb = cm.getComponentSize(c);
+                            if (cb < 8) {
+                                v = v * 255 / ((1 << cb) - 1);
+                            }
+                        }
+                        out[o + c] = (byte) v;
+                    }
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+}
