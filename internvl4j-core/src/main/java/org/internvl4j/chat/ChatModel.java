@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.internvl4j.generate.ContextLengthExceededException;
 import org.internvl4j.generate.GenerationRequest;
 import org.internvl4j.generate.GenerationResult;
 import org.internvl4j.generate.Generator;
@@ -28,8 +29,15 @@ public final class ChatModel implements AutoCloseable {
     private final Generator generator;
     private final int imageContextId;
     private final int stopId;
+    private final boolean ownsModel;
 
+    /** Wraps a loaded model; {@link #close} leaves it open (its owner closes it). */
     public ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator) {
+        this(model, tokenizer, generator, false);
+    }
+
+    private ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator, boolean ownsModel) {
+        this.ownsModel = ownsModel;
         this.model = model;
         this.tokenizer = tokenizer;
         this.generator = generator;
@@ -38,10 +46,15 @@ public final class ChatModel implements AutoCloseable {
         this.stopId = requireToken(template.stopString());
     }
 
-    /** Loads the checkpoint and its tokenizer from a Hugging Face model directory. */
+    /** Loads the checkpoint and its tokenizer from a Hugging Face model directory; {@link #close} unmaps it. */
     public static ChatModel load(Path dir) {
         InternVLModel m = InternVLModel.load(dir);
-        return new ChatModel(m, InternLM2Tokenizer.load(dir), new Generator(m));
+        try {
+            return new ChatModel(m, InternLM2Tokenizer.load(dir), new Generator(m), true);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     private int requireToken(String token) {
@@ -142,10 +155,19 @@ public final class ChatModel implements AutoCloseable {
         ChatQuery.Built built = r.numPatchesList() == null
                 ? ChatQuery.build(template, r.systemMessage(), r.history(), r.question(), tiles, model.imageTokensPerTile())
                 : buildWithPatches(r, tiles);
+        int[] ids = encode(built.query());
+        SamplingParams params = withStop(r.params());
+        checkContext(ids, params);   // before the vision tower, the expensive part
         long t0 = System.nanoTime();
         float[] embeds = r.images().isEmpty() ? null : imageFeatures(r.images());
-        return new Job(built, encode(built.query()), embeds, withStop(r.params()), ResponseText.stops(template, r.stopStrings()),
+        return new Job(built, ids, embeds, params, ResponseText.stops(template, r.stopStrings()),
                 cache, r.history(), r.images().isEmpty() ? 0 : System.nanoTime() - t0);
+    }
+
+    void checkContext(int[] ids, SamplingParams params) {
+        if ((long) ids.length + params.maxNewTokens() > generator.contextWindow()) {
+            throw new ContextLengthExceededException(0, ids.length, params.maxNewTokens(), generator.contextWindow());
+        }
     }
 
     private ChatQuery.Built buildWithPatches(ChatRequest r, List<Integer> tiles) {
@@ -253,6 +275,6 @@ public final class ChatModel implements AutoCloseable {
 
     @Override
     public void close() {
-        model.close();
+        if (ownsModel) model.close();
     }
 }

@@ -70,6 +70,9 @@ public final class ChatSession {
         ChatQuery.Built built = ChatQuery.buildWithPatches(chat.template(), systemMessage, history, question, patches,
                 !patches.isEmpty(), chat.model().imageTokensPerTile());
 
+        int[] ids = chat.encode(built.query());
+        SamplingParams p = chat.withStop(params);
+        chat.checkContext(ids, p);   // before the vision tower, the expensive part
         long t0 = System.nanoTime();
         List<float[]> newFeatures = new ArrayList<>();
         if (!images.isEmpty()) {
@@ -83,8 +86,6 @@ public final class ChatSession {
         }
         long visionNanos = images.isEmpty() ? 0 : System.nanoTime() - t0;
 
-        int[] ids = chat.encode(built.query());
-        SamplingParams p = chat.withStop(params);
         KvCache c = cache;
         if (c == null || !reusable(ids.length + p.maxNewTokens())) {
             c = chat.model().llm().newCache(ids.length + p.maxNewTokens());

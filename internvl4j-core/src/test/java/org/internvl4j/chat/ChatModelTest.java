@@ -56,39 +56,36 @@ class ChatModelTest {
         assertThat(r.response()).as("response of %s", c.name()).isEqualTo(c.response());
     }
 
+    /** Prompt, ids, tokens, response and the top-5 log-probabilities of every step equal the reference chat(). */
     @ParameterizedTest
     @ValueSource(strings = {"text", "system", "image_tiles", "two_separate", "two_combined", "history_turn1",
         "history_turn2", "text_turn2", "video"})
     void equalsReferenceChat(String name) {
         ChatFixtures.Case c = ChatFixtures.load(name);
-        ChatResult r = chat.chat(request(c));
+        ChatRequest req = request(c);
+        ChatResult r = chat.chat(req.withParams(req.params().withLogprobs(5)));
         assertMatches(r, c);
         assertThat(r.finishReason()).isEqualTo(FinishReason.LENGTH);   // no case reaches <|im_end|>
         assertThat(r.history()).last().isEqualTo(new Turn(
                 c.history() == null && !c.images().isEmpty() && !c.question().contains("<image>") ? "<image>\n" + c.question() : c.question(),
                 c.response()));
-    }
-
-    @Test
-    void separateAndVideoHelpersBuildTheModelCardForms() {
-        ChatFixtures.Case sep = ChatFixtures.load("two_separate");
-        assertMatches(chat.chat(ChatRequest.separateImages("Describe the two images.", images(sep))
-                .withMaxNewTokens(sep.maxNewTokens())), sep);
-        ChatFixtures.Case v = ChatFixtures.load("video");
-        assertMatches(chat.chat(ChatRequest.video("What happens in the video?", images(v)).withMaxNewTokens(v.maxNewTokens())), v);
-    }
-
-    @Test
-    void logprobsAreTheReferenceTopK() {
-        ChatFixtures.Case c = ChatFixtures.load("image_tiles");
-        ChatRequest req = request(c);
-        ChatResult r = chat.chat(req.withParams(req.params().withLogprobs(5)));
         assertThat(r.logprobs()).hasSize(c.tokens().length);
         for (int s = 0; s < c.tokens().length; s++) {
             List<TokenLogprob> step = r.logprobs().get(s);
             assertThat(step.stream().mapToInt(TokenLogprob::id).toArray()).as("step %d", s).containsExactly(c.topIds(s));
             for (int k = 0; k < 5; k++) assertThat((double) step.get(k).logprob()).isCloseTo(c.topLogprobs(s)[k], within(1e-3));
         }
+    }
+
+    @Test
+    void separateAndVideoHelpersBuildTheModelCardQuestions() {
+        assertThat(ChatRequest.separateImages("Describe the two images.", List.of()).question())
+                .isEqualTo("Describe the two images.");
+        ChatFixtures.Case sep = ChatFixtures.load("two_separate");
+        List<PixelValues> two = images(sep);
+        assertThat(ChatRequest.separateImages("Describe the two images.", two).question()).isEqualTo(sep.question());
+        ChatFixtures.Case v = ChatFixtures.load("video");
+        assertThat(ChatRequest.video("What happens in the video?", images(v)).question()).isEqualTo(v.question());
     }
 
     @Test
