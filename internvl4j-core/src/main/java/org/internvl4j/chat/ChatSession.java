@@ -29,6 +29,7 @@ public final class ChatSession {
     private final List<float[]> slotFeatures = new ArrayList<>();  // image features of each placeholder
     private SamplingParams params = SamplingParams.greedy(ChatRequest.DEFAULT_MAX_NEW_TOKENS, Set.of());
     private KvCache cache;
+    private int highWater;   // the most tokens the cache ever held (its RoPE state depends on it)
     private ChatResult last;
 
     ChatSession(ChatModel chat, String systemMessage) {
@@ -87,9 +88,8 @@ public final class ChatSession {
         long visionNanos = images.isEmpty() ? 0 : System.nanoTime() - t0;
 
         KvCache c = cache;
-        if (c == null || !reusable(ids.length + p.maxNewTokens())) {
-            c = chat.model().llm().newCache(ids.length + p.maxNewTokens());
-        }
+        boolean fresh = c == null || !reusable(ids.length);
+        if (fresh) c = chat.model().llm().newCache(ids.length + p.maxNewTokens());
         List<float[]> all = new ArrayList<>(slotFeatures);
         all.addAll(newFeatures);
         float[] embeds = concat(all);
@@ -101,6 +101,7 @@ public final class ChatSession {
         }).get(0);
 
         cache = c;
+        highWater = Math.max(fresh ? 0 : highWater, c.length());
         slotTiles.addAll(newSlots);
         slotFeatures.addAll(newFeatures);
         history.add(new Turn(built.question(), r.response()));
@@ -109,14 +110,16 @@ public final class ChatSession {
     }
 
     /**
-     * Dynamic NTK rescales RoPE once a sequence passes max_position_embeddings, and keys already cached keep
-     * their old rotation, while the reference prefills every turn from scratch with one base. Past that length
-     * the cache is not reused, so the tokens stay the reference's.
+     * Dynamic NTK: once a sequence passes max_position_embeddings, RoPE is rescaled for the new tokens (and, as in
+     * the official model, the cache's RoPE state keeps the new base), while the reference prefills every turn of a
+     * fresh model with the original base when the prompt fits in max_position_embeddings. So the cache is reused
+     * only while it never went past that length and the new prompt fits in it; otherwise the turn starts from a
+     * fresh cache and the tokens stay the reference's.
      */
-    private boolean reusable(int totalTokens) {
+    private boolean reusable(int promptTokens) {
         LlmConfig c = chat.model().llm().config();
         boolean dynamic = c.ropeScaling() != null && "dynamic".equals(c.ropeScaling().type());
-        return !dynamic || totalTokens <= c.maxPositionEmbeddings();
+        return !dynamic || (highWater <= c.maxPositionEmbeddings() && promptTokens <= c.maxPositionEmbeddings());
     }
 
     private static float[] concat(List<float[]> parts) {
@@ -153,6 +156,7 @@ public final class ChatSession {
         slotTiles.clear();
         slotFeatures.clear();
         cache = null;
+        highWater = 0;
         last = null;
     }
 }

@@ -224,6 +224,29 @@ class ChatModelTest {
         assertMatches(s.ask(ChatFixtures.load("text_turn2").question()), ChatFixtures.load("text_turn2"));
     }
 
+    /**
+     * tiny-b has dynamic NTK with max_position_embeddings 64: turn 2's prompt (59) fits and the cache never went
+     * past 64, so it is reused (and decoding past 64 rescales RoPE as the reference does); turn 3's prompt (82)
+     * does not fit, so it is prefilled from scratch like the reference's fresh model.
+     */
+    @Test
+    void sessionOnDynamicNtkPastMaxPositionsMatchesTheReference() {
+        ChatFixtures.Case t1 = ChatFixtures.load("b_text");
+        ChatFixtures.Case t2 = ChatFixtures.load("b_text_turn2");
+        ChatFixtures.Case t3 = ChatFixtures.load("b_text_turn3");
+        try (ChatModel b = ChatModel.load(ChatFixtures.tinyModel("b"))) {
+            ChatSession s = b.newSession().params(SamplingParams.greedy(8, Set.of()));
+            assertMatches(s.ask(t1.question()), t1);
+            ChatResult r2 = s.ask(t2.question());
+            assertMatches(r2, t2);
+            assertThat(r2.timings().prefillTokens()).isLessThan(t2.promptIds().length - t1.promptIds().length + 1);
+            assertThat(t2.promptIds().length + t2.tokens().length - 1).isGreaterThan(64);   // decoding went past 64
+            ChatResult r3 = s.ask(t3.question());
+            assertMatches(r3, t3);
+            assertThat(r3.timings().prefillTokens()).isEqualTo(t3.promptIds().length);
+        }
+    }
+
     static int[] concat(int[] a, int[] b) {
         int[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
