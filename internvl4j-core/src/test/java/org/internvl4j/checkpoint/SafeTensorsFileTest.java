@@ -88,6 +88,13 @@ class SafeTensorsFileTest {
     }
 
     @Test
+    void trailingTextAfterTheHeaderObject() throws IOException {
+        Path p = RawSafeTensors.write(tmp.resolve("trail.safetensors"), "{} {\"w\":1}", new byte[0]);
+        assertThatThrownBy(() -> SafeTensorsFile.open(p)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining(p.toString()).hasMessageContaining("malformed safetensors header JSON");
+    }
+
+    @Test
     void headerThatIsNotValidUtf8() throws IOException {
         Path p = RawSafeTensors.write(tmp.resolve("utf.safetensors"), 4, new byte[] {'{', (byte) 0xC3, '}', ' '}, new byte[0]);
         assertThatThrownBy(() -> SafeTensorsFile.open(p)).isInstanceOf(CheckpointException.class)
