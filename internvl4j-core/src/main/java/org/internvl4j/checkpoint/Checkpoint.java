@@ -91,6 +91,7 @@ public final class Checkpoint implements AutoCloseable {
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map' {tensor name: shard file}");
+        Path base = dir.toAbsolutePath().normalize();
         Map<Path, SafeTensorsFile> shards = new LinkedHashMap<>();
         Map<String, Path> listed = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
@@ -98,7 +99,8 @@ public final class Checkpoint implements AutoCloseable {
             if (!e.getValue().isTextual()) throw new CheckpointException(index + ": weight_map entry for " + name + " must be a file name, got " + e.getValue());
             String shardName = e.getValue().textValue();
             Path p = dir.resolve(shardName).normalize();
-            if (!p.startsWith(dir.normalize()) || p.equals(dir.normalize())) {
+            Path absolute = p.toAbsolutePath().normalize();
+            if (!absolute.startsWith(base) || absolute.equals(base)) {
                 throw new CheckpointException(index + ": weight_map names shard '" + shardName + "' (for tensor " + name + "), which is not a file inside the checkpoint directory");
             }
             SafeTensorsFile f = shards.get(p);
@@ -122,7 +124,7 @@ public final class Checkpoint implements AutoCloseable {
                 if (owner == null) {
                     throw new CheckpointException(f.path() + ": holds tensor " + name + ", which " + index.getFileName() + " does not list");
                 }
-                if (!owner.equals(f.path().normalize())) {
+                if (!owner.equals(f.path())) {
                     throw new CheckpointException(f.path() + ": holds tensor " + name + ", which is also in " + owner.getFileName()
                             + " (the index maps it there); each tensor must be in one shard only");
                 }
