@@ -24,7 +24,8 @@ import org.internvl4j.tensor.DType;
  * }</pre>
  */
 public final class SafeTensorsWriter {
-    private record Entry(String dtypeName, long[] shape, byte[] bytes) {
+    /** A tensor to write; bytes == null means size zero bytes left as a hole in the file. */
+    private record Entry(String dtypeName, long[] shape, byte[] bytes, long size) {
     }
 
     private final Map<String, Entry> tensors = new TreeMap<>();
@@ -43,10 +44,22 @@ public final class SafeTensorsWriter {
 
     /** Adds a tensor from its raw little-endian bytes, under any dtype name (no checks: tests write bad files with it). */
     public SafeTensorsWriter addRaw(String name, String dtypeName, long[] shape, byte[] bytes) {
+        return put(name, new Entry(dtypeName, shape.clone(), bytes, bytes.length));
+    }
+
+    /**
+     * Adds an all-zero tensor that is not held in memory: the writer leaves a hole, so a real-sized
+     * checkpoint (16 GB) costs no time and, on file systems with sparse files, no disk.
+     */
+    public SafeTensorsWriter addZeros(String name, DType dtype, long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return put(name, new Entry(dtype.safetensorsName(), shape.clone(), null, SafeTensorsFile.byteSize(dtype, n)));
+    }
+
+    private SafeTensorsWriter put(String name, Entry e) {
         if (name.equals("__metadata__")) throw new IllegalArgumentException("__metadata__ is reserved");
-        if (tensors.putIfAbsent(name, new Entry(dtypeName, shape.clone(), bytes)) != null) {
-            throw new IllegalArgumentException("tensor " + name + " added twice");
-        }
+        if (tensors.putIfAbsent(name, e) != null) throw new IllegalArgumentException("tensor " + name + " added twice");
         return this;
     }
 
@@ -69,8 +82,8 @@ public final class SafeTensorsWriter {
             appendString(json, t.dtypeName);
             json.append(",\"shape\":[");
             for (int i = 0; i < t.shape.length; i++) json.append(i > 0 ? "," : "").append(t.shape[i]);
-            json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + t.bytes.length).append("]}");
-            offset += t.bytes.length;
+            json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + t.size).append("]}");
+            offset += t.size;
         }
         if (json.length() > 1) json.append(',');
         json.append("\"__metadata__\":{");
@@ -92,7 +105,12 @@ public final class SafeTensorsWriter {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
-            for (Entry t : tensors.values()) writeFully(ch, ByteBuffer.wrap(t.bytes));
+            long position = head.limit();
+            for (Entry t : tensors.values()) {
+                if (t.bytes != null) writeFully(ch, ByteBuffer.wrap(t.bytes), position);
+                position += t.size;
+            }
+            if (ch.size() < position) writeFully(ch, ByteBuffer.allocate(1), position - 1); // a trailing hole still needs its length
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot write: " + e.getMessage(), e);
         }
@@ -101,6 +119,10 @@ public final class SafeTensorsWriter {
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) ch.write(b);
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        while (b.hasRemaining()) position += ch.write(b, position);
     }
 
     /** float32 values as little-endian bytes of dtype. */
