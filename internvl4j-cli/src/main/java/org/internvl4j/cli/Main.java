@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             MakeTinyCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
+            PreprocessCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -23,8 +23,8 @@ import javax.imageio.stream.ImageInputStream;
  *       alpha dropped (not composited), palette colours used as is (tRNS ignored), 16-bit grey clamped to
  *       255 (Pillow 9 opens it as mode I), other 16-bit samples truncated to their high byte, 1/2/4-bit grey
  *       scaled to 0..255. No gamma, ICC or EXIF orientation is applied.</li>
- *   <li>WebP: TwelveMonkeys' ImageIO plugin (lossless is exact; lossy may differ from libwebp by a few levels,
- *       see docs/images.md).</li>
+ *   <li>WebP: lossless through TwelveMonkeys' ImageIO plugin; lossy through {@link WebpLossyDecoder} (FFmpeg's
+ *       VP8 decoder + libwebp's fancy upsampling and YUV->RGB).</li>
  * </ul>
  * The pixel count is checked from the header before any pixel buffer is allocated.
  */
@@ -68,6 +68,9 @@ public final class ImageDecoder {
             throw new ImageException(format + " " + name + ": image is " + size[0] + "x" + size[1] + " = "
                     + size[0] * size[1] + " pixels, above the limit of " + maxPixels
                     + " (decompression bomb protection)");
+        }
+        if (format == Format.WEBP && WebpLossyDecoder.isLossy(data)) {
+            return WebpLossyDecoder.decode(data, name);
         }
         BufferedImage img = readWithImageIo(format, data, name);
         if ((long) img.getWidth() * img.getHeight() > maxPixels) {

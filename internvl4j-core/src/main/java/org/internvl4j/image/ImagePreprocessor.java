@@ -95,7 +95,7 @@ public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean u
                 lut[c][v] = (x - MEAN[c]) / STD[c];
             }
         }
-        for (int t = 0; t < tiles.size(); t++) {
+        java.util.stream.IntStream.range(0, tiles.size()).parallel().forEach(t -> {
             RgbImage tile = tiles.get(t);
             if (tile.width() != size || tile.height() != size) {
                 throw new ImageException("tile " + t + " is " + tile.width() + "x" + tile.height() + ", expected "
@@ -108,7 +108,7 @@ public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean u
                 data[base + plane + p] = lut[1][rgb[p * 3 + 1] & 0xFF];
                 data[base + 2 * plane + p] = lut[2][rgb[p * 3 + 2] & 0xFF];
             }
-        }
+        });
         return new PixelValues(data, tiles.size(), size, gridCols, gridRows);
     }
 

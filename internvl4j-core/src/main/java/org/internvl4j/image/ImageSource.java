@@ -77,7 +77,7 @@ public final class ImageSource {
         }
         if (meta.endsWith(";base64")) {
             try {
-                return Base64.getMimeDecoder().decode(payload);
+                return Base64.getDecoder().decode(payload.replaceAll("\\s", "")); // strict: stray characters are an error
             } catch (IllegalArgumentException e) {
                 throw new ImageException("data URI " + describe(s) + ": invalid base64 (" + e.getMessage() + ")");
             }

@@ -1,6 +1,7 @@
 package org.internvl4j.image;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * A baseline and progressive Huffman JPEG decoder that gives the same pixels as Pillow 9.4 over libjpeg-turbo
@@ -675,9 +676,7 @@ final class JpegDecoder {
         }
         // Upsample every component to full size (rows x width), as jdsample.c does.
         byte[][] full = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            full[i] = upsample(comps[i]);
-        }
+        IntStream.range(0, n).parallel().forEach(i -> full[i] = upsample(comps[i]));
         byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 3)];
         int px = width * height;
         if (n == 1) {
@@ -690,7 +689,8 @@ final class JpegDecoder {
         } else if (n == 3) {
             boolean ycc = colorSpaceIsYcc3();
             if (ycc) {
-                yccToRgb(full[0], full[1], full[2], rgb, px);
+                IntStream.range(0, height).parallel().forEach(y -> yccToRgb(full[0], full[1], full[2], rgb,
+                        y * width, (y + 1) * width));
             } else {
                 for (int p = 0; p < px; p++) {
                     rgb[p * 3] = full[0][p];
@@ -741,8 +741,8 @@ final class JpegDecoder {
     }
 
     /** jdcolor.c ycc_rgb_convert. */
-    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, byte[] rgb, int px) {
-        for (int p = 0; p < px; p++) {
+    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, byte[] rgb, int from, int to) {
+        for (int p = from; p < to; p++) {
             int yy = y[p] & 0xFF;
             int b = cb[p] & 0xFF;
             int r = cr[p] & 0xFF;
@@ -889,12 +889,12 @@ final class JpegDecoder {
         int stride = c.blocksW * 8;
         c.plane = new byte[stride * c.blocksH * 8];
         int[] q = quant[c.tq];
-        int[] ws = new int[64];
-        for (int by = 0; by < c.blocksH; by++) {
+        IntStream.range(0, c.blocksH).parallel().forEach(by -> {
+            int[] ws = new int[64];
             for (int bx = 0; bx < c.blocksW; bx++) {
                 idctIslow(c.coefs, (by * c.paddedBlocksW + bx) * 64, q, ws, c.plane, by * 8 * stride + bx * 8, stride);
             }
-        }
+        });
         c.coefs = null;
     }
 

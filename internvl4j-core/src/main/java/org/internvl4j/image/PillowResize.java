@@ -1,5 +1,8 @@
 package org.internvl4j.image;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
 /**
  * Pillow's {@code Image.resize(size, Image.BICUBIC)} on 8-bit RGB, bit for bit (Pillow 9.x,
  * {@code libImaging/Resample.c}): a separable convolution with the Keys cubic at a = -0.5, its support
@@ -103,39 +106,47 @@ public final class PillowResize {
         return (byte) (in >> PRECISION_BITS);
     }
 
+    /** Rows per parallel task: large enough to amortise scheduling, small enough to balance. */
+    private static final int ROWS_PER_TASK = 32;
+
     private static RgbImage horizontal(RgbImage in, int outWidth) {
         Coeffs c = precomputeCoeffs(in.width(), outWidth);
         int h = in.height();
-        int inStride = in.width() * 3;
-        byte[] src = in.rgb();
         byte[] out = new byte[outWidth * h * 3];
+        // rows are independent: the result does not depend on how they are split
+        IntStream.range(0, (h + ROWS_PER_TASK - 1) / ROWS_PER_TASK).parallel().forEach(task -> {
+            int y1 = Math.min(h, (task + 1) * ROWS_PER_TASK);
+            for (int y = task * ROWS_PER_TASK; y < y1; y++) {
+                horizontalRow(in.rgb(), y * in.width() * 3, c, out, y * outWidth * 3, outWidth);
+            }
+        });
+        return new RgbImage(outWidth, h, out);
+    }
+
+    /** Resample.c ImagingResampleHorizontal_8bpc for one row of 3 channels. */
+    private static void horizontalRow(byte[] src, int row, Coeffs c, byte[] out, int o, int outWidth) {
         int[] kk = c.kk();
         int[] bounds = c.bounds();
         int ksize = c.ksize();
         int half = 1 << (PRECISION_BITS - 1);
-        for (int y = 0; y < h; y++) {
-            int row = y * inStride;
-            int o = y * outWidth * 3;
-            for (int xx = 0; xx < outWidth; xx++) {
-                int xmin = bounds[xx * 2];
-                int xmax = bounds[xx * 2 + 1];
-                int k0 = xx * ksize;
-                int ss0 = half;
-                int ss1 = half;
-                int ss2 = half;
-                int p = row + xmin * 3;
-                for (int x = 0; x < xmax; x++, p += 3) {
-                    int w = kk[k0 + x];
-                    ss0 += (src[p] & 0xFF) * w;
-                    ss1 += (src[p + 1] & 0xFF) * w;
-                    ss2 += (src[p + 2] & 0xFF) * w;
-                }
-                out[o++] = clip8(ss0);
-                out[o++] = clip8(ss1);
-                out[o++] = clip8(ss2);
+        for (int xx = 0; xx < outWidth; xx++) {
+            int xmin = bounds[xx * 2];
+            int xmax = bounds[xx * 2 + 1];
+            int k0 = xx * ksize;
+            int ss0 = half;
+            int ss1 = half;
+            int ss2 = half;
+            int p = row + xmin * 3;
+            for (int x = 0; x < xmax; x++, p += 3) {
+                int w = kk[k0 + x];
+                ss0 += (src[p] & 0xFF) * w;
+                ss1 += (src[p + 1] & 0xFF) * w;
+                ss2 += (src[p + 2] & 0xFF) * w;
             }
+            out[o++] = clip8(ss0);
+            out[o++] = clip8(ss1);
+            out[o++] = clip8(ss2);
         }
-        return new RgbImage(outWidth, h, out);
     }
 
     private static RgbImage vertical(RgbImage in, int outHeight) {
@@ -147,25 +158,29 @@ public final class PillowResize {
         int[] bounds = c.bounds();
         int ksize = c.ksize();
         int half = 1 << (PRECISION_BITS - 1);
-        int[] acc = new int[w3];
-        for (int yy = 0; yy < outHeight; yy++) {
-            int ymin = bounds[yy * 2];
-            int ymax = bounds[yy * 2 + 1];
-            int k0 = yy * ksize;
-            java.util.Arrays.fill(acc, half);
-            // row by row over the taps: same integer sums as Pillow's per-pixel loop, cache-friendly
-            for (int y = 0; y < ymax; y++) {
-                int w = kk[k0 + y];
-                int row = (ymin + y) * w3;
+        IntStream.range(0, (outHeight + ROWS_PER_TASK - 1) / ROWS_PER_TASK).parallel().forEach(task -> {
+            int[] acc = new int[w3];
+            int y1 = Math.min(outHeight, (task + 1) * ROWS_PER_TASK);
+            for (int yy = task * ROWS_PER_TASK; yy < y1; yy++) {
+                int ymin = bounds[yy * 2];
+                int ymax = bounds[yy * 2 + 1];
+                int k0 = yy * ksize;
+                Arrays.fill(acc, half);
+                // row by row over the taps: the same integer sums as Pillow's per-pixel loop (integer addition
+                // is associative), but the inner loop runs over contiguous bytes and vectorises
+                for (int y = 0; y < ymax; y++) {
+                    int w = kk[k0 + y];
+                    int row = (ymin + y) * w3;
+                    for (int i = 0; i < w3; i++) {
+                        acc[i] += (src[row + i] & 0xFF) * w;
+                    }
+                }
+                int o = yy * w3;
                 for (int i = 0; i < w3; i++) {
-                    acc[i] += (src[row + i] & 0xFF) * w;
+                    out[o + i] = clip8(acc[i]);
                 }
             }
-            int o = yy * w3;
-            for (int i = 0; i < w3; i++) {
-                out[o + i] = clip8(acc[i]);
-            }
-        }
+        });
         return new RgbImage(in.width(), outHeight, out);
     }
 }

@@ -1,0 +1,158 @@
+package org.internvl4j.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Corrupt, truncated, empty, oversized and unsupported inputs: a clear ImageException, never a hang. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BadInputTest {
+
+    @Test
+    void emptyInput() {
+        assertThatThrownBy(() -> ImageDecoder.decode(new byte[0])).isInstanceOf(ImageException.class)
+                .hasMessageContaining("empty input");
+    }
+
+    @Test
+    void unsupportedFormats() {
+        byte[] tiff = {'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0};
+        assertThatThrownBy(() -> ImageDecoder.decode(tiff)).isInstanceOf(ImageException.class)
+                .hasMessageContaining("unsupported or unrecognised image format").hasMessageContaining("49 49 2A 00");
+        byte[] text = "hello, world".getBytes();
+        assertThatThrownBy(() -> ImageDecoder.decode(text)).hasMessageContaining("supported: JPEG, PNG, BMP, GIF, WebP");
+        // arithmetic-coded JPEG (SOF9): a valid start, an unsupported process
+        byte[] sof9 = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC9, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0};
+        assertThatThrownBy(() -> ImageDecoder.decode(sof9)).hasMessageContaining("unsupported JPEG process")
+                .hasMessageContaining("FF C9");
+    }
+
+    /** Every format source cut at several lengths: an ImageException (truncated or corrupt), no hang, no crash. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jpeg_420.jpg", "jpeg_420_progressive.jpg", "jpeg_gray.jpg", "png_rgb.png",
+        "png_palette.png", "bmp_rgb24.bmp", "gif_palette.gif", "webp_lossy.webp", "webp_lossless.webp"})
+    void truncatedInputs(String name) throws Exception {
+        byte[] whole = Files.readAllBytes(Fixtures.source(name));
+        for (double f : new double[] {0.02, 0.3, 0.6, 0.9}) {
+            byte[] cut = Arrays.copyOf(whole, Math.max(1, (int) (whole.length * f)));
+            assertThatThrownBy(() -> ImageDecoder.decode(cut, 10_000_000L, name + "[:" + cut.length + "]"))
+                    .as(name + " cut to " + cut.length + " bytes").isInstanceOf(ImageException.class)
+                    .hasMessageContaining(name);
+        }
+    }
+
+    /** Random byte flips in the data: either decodes to the right size or fails with an ImageException. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jpeg_420.jpg", "jpeg_444_progressive.jpg", "png_rgb.png", "webp_lossy.webp",
+        "gif_palette.gif"})
+    void corruptInputs(String name) throws Exception {
+        byte[] whole = Files.readAllBytes(Fixtures.source(name));
+        java.util.Random rnd = new java.util.Random(42);
+        for (int trial = 0; trial < 30; trial++) {
+            byte[] bad = whole.clone();
+            for (int k = 0; k < 8; k++) {
+                bad[20 + rnd.nextInt(bad.length - 20)] ^= (byte) (1 + rnd.nextInt(255));
+            }
+            try {
+                RgbImage img = ImageDecoder.decode(bad, 10_000_000L, name);
+                assertThat((long) img.width() * img.height()).isPositive();
+            } catch (ImageException e) {
+                assertThat(e.getMessage()).contains(name);
+            }
+        }
+    }
+
+    @Test
+    void decompressionBombsAreRejectedBeforeDecoding() throws Exception {
+        // headers that claim 60000 x 60000 pixels, followed by almost nothing
+        byte[] png = Files.readAllBytes(Fixtures.source("png_rgb.png"));
+        byte[] bigPng = Arrays.copyOf(png, 64);
+        bigPng[16] = 0;
+        bigPng[17] = 0;
+        bigPng[18] = (byte) 0xEA;
+        bigPng[19] = 0x60;
+        System.arraycopy(bigPng, 16, bigPng, 20, 4);
+        assertThatThrownBy(() -> ImageDecoder.decode(bigPng)).hasMessageContaining("60000x60000")
+                .hasMessageContaining("decompression bomb");
+        byte[] jpeg = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC0, 0, 11, 8, (byte) 0xEA, 0x60, (byte) 0xEA,
+            0x60, 1, 1, 0x11, 0};
+        assertThatThrownBy(() -> ImageDecoder.decode(jpeg)).hasMessageContaining("60000x60000")
+                .hasMessageContaining("limit");
+        // a real image over a small configured limit
+        ImagePreprocessor small = ImagePreprocessor.builder().maxPixels(1000).build();
+        assertThatThrownBy(() -> small.load(Fixtures.source("jpeg_420.jpg"))).isInstanceOf(ImageException.class)
+                .hasMessageContaining("157x103").hasMessageContaining("above the limit of 1000");
+        assertThatThrownBy(() -> small.load(Fixtures.source("webp_lossless.webp")))
+                .hasMessageContaining("above the limit of 1000");
+    }
+
+    @Test
+    void oversizedFilesAndBadSources(@TempDir Path dir) throws Exception {
+        ImagePreprocessor tiny = ImagePreprocessor.builder().maxBytes(100).build();
+        assertThatThrownBy(() -> tiny.load(Fixtures.source("png_rgb.png"))).hasMessageContaining("above the limit of 100");
+        assertThatThrownBy(() -> new ImagePreprocessor().load(dir.resolve("nope.png"))).hasMessageContaining("no such file");
+        assertThatThrownBy(() -> new ImagePreprocessor().load("data:image/png;base64,@@@"))
+                .hasMessageContaining("invalid base64");
+        assertThatThrownBy(() -> new ImagePreprocessor().load("data:image/png;base64"))
+                .hasMessageContaining("no ','");
+        assertThatThrownBy(() -> new ImagePreprocessor().load("")).hasMessageContaining("empty");
+        assertThatThrownBy(() -> ImagePreprocessor.builder().minNum(3).maxNum(2).build())
+                .hasMessageContaining("minNum=3");
+    }
+
+    @Test
+    void loadsFromPathDataUriAndHttp() throws Exception {
+        Path file = Fixtures.source("png_rgb.png");
+        byte[] bytes = Files.readAllBytes(file);
+        ImagePreprocessor pre = ImagePreprocessor.builder().maxNum(6).build();
+        PixelValues fromPath = pre.load(file);
+        assertThat(fromPath.tiles()).isEqualTo(7); // 157x103 -> 3x2 grid + thumbnail
+        assertThat(pre.load(bytes).data()).isEqualTo(fromPath.data());
+        assertThat(pre.load(file.toString()).data()).isEqualTo(fromPath.data());
+        String uri = "data:image/png;base64," + Base64.getEncoder().encodeToString(bytes);
+        assertThat(pre.load(uri).data()).isEqualTo(fromPath.data());
+
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/img.png", ex -> {
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.createContext("/missing", ex -> {
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+        });
+        server.createContext("/big", ex -> {
+            ex.sendResponseHeaders(200, 0); // chunked, no length: the limit must still hold
+            ByteArrayOutputStream junk = new ByteArrayOutputStream();
+            junk.write(new byte[4096]);
+            for (int i = 0; i < 64; i++) {
+                ex.getResponseBody().write(junk.toByteArray());
+            }
+            ex.close();
+        });
+        server.start();
+        try {
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            assertThat(pre.load(base + "/img.png").data()).isEqualTo(fromPath.data());
+            assertThatThrownBy(() -> pre.load(base + "/missing")).hasMessageContaining("HTTP status 404");
+            ImagePreprocessor limited = pre.toBuilder().maxBytes(10_000).build();
+            assertThatThrownBy(() -> limited.load(base + "/big")).hasMessageContaining("above the limit");
+        } finally {
+            server.stop(0);
+        }
+    }
+}
