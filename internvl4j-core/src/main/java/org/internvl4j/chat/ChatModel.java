@@ -15,6 +15,7 @@ import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
 import org.internvl4j.tokenizer.InternLM2Tokenizer;
+import org.internvl4j.tokenizer.StreamingDetokenizer;
 
 /**
  * {@code InternVLChatModel.chat()} and {@code batch_chat()} in Java: builds the prompt with the checkpoint's
@@ -58,12 +59,12 @@ public final class ChatModel implements AutoCloseable {
     }
 
     private int requireToken(String token) {
-        int id = tokenizer.tokenId(token);
-        if (id < 0) {
+        try {
+            return tokenizer.tokenId(token);
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(model.dir() + ": the tokenizer has no token '" + token + "' (needed by the "
-                    + template.name() + " template and the image placeholders)");
+                    + template.name() + " template and the image placeholders)", e);
         }
-        return id;
     }
 
     public InternVLModel model() {
@@ -232,7 +233,7 @@ public final class ChatModel implements AutoCloseable {
             reqs.add(new GenerationRequest(j.ids(), embeds, imageContextId, j.params(), j.cache()));
         }
         boolean watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
-        List<InternLM2Tokenizer.StreamingDetokenizer> detokenizers = new ArrayList<>();
+        List<StreamingDetokenizer> detokenizers = new ArrayList<>();
         ResponseText[] texts = new ResponseText[n];
         for (int i = 0; i < n; i++) {
             detokenizers.add(watchText ? tokenizer.newStreamingDetokenizer(true) : null);
