@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.internvl4j.chat.ChatModel;
 import org.internvl4j.chat.ChatQuery;
-import org.internvl4j.chat.ChatResult;
 import org.internvl4j.chat.ChatSession;
 import org.internvl4j.image.ImagePreprocessor;
 import org.internvl4j.image.PixelValues;
@@ -164,7 +163,7 @@ public final class ChatCommand implements Callable<Integer> {
     private void ask(ChatSession session, String question, PrintWriter out) {
         if (pendingFrames > 0) question = ChatQuery.videoFrames(pendingFrames, question);
         List<PixelValues> imgs = List.copyOf(pending);
-        ChatResult r = session.ask(question, imgs, piece -> {
+        session.ask(question, imgs, piece -> {
             out.print(piece);
             out.flush();
         });

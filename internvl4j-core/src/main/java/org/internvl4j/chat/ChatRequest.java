@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.image.PixelValues;
+import org.internvl4j.image.VideoFrames;
 
 /**
  * One call of {@code chat()}: a question, its images, optional history and generation settings.
@@ -52,6 +53,11 @@ public record ChatRequest(String question, List<PixelValues> images, List<Intege
     /** The model card's video form: {@code Frame1: <image>\n...} + question, one frame per placeholder. */
     public static ChatRequest video(String question, List<PixelValues> frames) {
         return new ChatRequest(ChatQuery.videoFrames(frames.size(), question), frames, null, null, null, null, null);
+    }
+
+    /** A video loaded by {@link org.internvl4j.image.VideoLoader}: its frames, one placeholder each. */
+    public static ChatRequest video(String question, VideoFrames video) {
+        return video(question, video.frames());
     }
 
     public ChatRequest withHistory(List<Turn> h) {

@@ -15,6 +15,8 @@ import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.ImagePreprocessor;
 import org.internvl4j.image.PixelValues;
+import org.internvl4j.image.VideoFrames;
+import org.internvl4j.image.VideoLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,13 @@ class ChatModelTest {
         assertThat(ChatRequest.separateImages("Describe the two images.", two).question()).isEqualTo(sep.question());
         ChatFixtures.Case v = ChatFixtures.load("video");
         assertThat(ChatRequest.video("What happens in the video?", images(v)).question()).isEqualTo(v.question());
+        // the video itself: the model card's frame sampling picks the frames the fixture was made from
+        VideoFrames frames = VideoLoader.load(ChatFixtures.chatDir().resolve("video.avi"), 4, null,
+                ImagePreprocessor.builder().maxNum(1).build());
+        assertThat(frames.frameIndices()).containsExactly(0, 2, 4, 5);
+        assertThat(ChatRequest.video("What happens in the video?", frames).question()).isEqualTo(v.question());
+        List<PixelValues> fromPng = images(v);
+        for (int i = 0; i < 4; i++) assertThat(frames.frames().get(i).data()).containsExactly(fromPng.get(i).data());
     }
 
     @Test
