@@ -104,13 +104,12 @@ public record HubOptions(
 
     /** Options for {@code source} from the environment. */
     public static HubOptions forSource(Source source, Map<String, String> env) {
-        String endpoint = source == Source.HUGGING_FACE
-                ? nonBlank(env.get("HF_ENDPOINT"), source.defaultEndpoint())
-                : nonBlank(env.get("MODELSCOPE_ENDPOINT"), source.defaultEndpoint());
+        String variable = source == Source.HUGGING_FACE ? "HF_ENDPOINT" : "MODELSCOPE_ENDPOINT";
+        String endpoint = nonBlank(env.get(variable), source.defaultEndpoint());
         String token = source == Source.HUGGING_FACE ? huggingFaceToken(env) : env.get("MODELSCOPE_API_TOKEN");
         boolean offline = isTrue(env.get("HF_HUB_OFFLINE")) || isTrue(env.get("TRANSFORMERS_OFFLINE"));
         Path cache = source == Source.HUGGING_FACE ? HfCache.defaultRoot(env) : HfCache.modelScopeRoot(env);
-        return new HubOptions(source, parseEndpoint(endpoint), token, offline, INFERENCE_FILES, 4, cache,
+        return new HubOptions(source, parseEndpoint(endpoint, variable), token, offline, INFERENCE_FILES, 4, cache,
                 EnvProxySelector.fromEnvironment(env), 3, Duration.ofSeconds(30), HubOptions::freeSpace);
     }
 
@@ -188,17 +187,17 @@ public record HubOptions(
         return null;
     }
 
-    private static URI parseEndpoint(String text) {
+    private static URI parseEndpoint(String text, String variable) {
         URI uri;
         try {
             uri = URI.create(text.strip());
         } catch (IllegalArgumentException e) {
-            throw new HubException(HubException.Kind.INVALID_ID, "bad hub endpoint '" + text + "': " + e.getMessage());
+            throw new HubException(HubException.Kind.INVALID_ID, "bad hub endpoint " + variable + "='" + text + "': " + e.getMessage());
         }
         if (uri.getScheme() == null || uri.getHost() == null
                 || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
             throw new HubException(HubException.Kind.INVALID_ID,
-                    "bad hub endpoint '" + text + "': expected an http(s) URL such as https://huggingface.co");
+                    "bad hub endpoint " + variable + "='" + text + "': expected an http(s) URL such as https://huggingface.co");
         }
         return uri;
     }
