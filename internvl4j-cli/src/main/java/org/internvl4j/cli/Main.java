@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Runs the InternVL2 vision-language models on the CPU, from their Hugging Face checkpoints.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            DownloadCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -28,7 +29,17 @@ public final class Main implements Runnable {
 
     /** The configured command line; tests call execute() on it. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main());
+        // Hub errors (unknown model, offline, disk full...) already say what to do: one line, no trace.
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof org.internvl4j.hub.HubException h) {
+                cmd.getErr().println("internvl " + cmd.getCommandName() + ": " + h.getMessage());
+                cmd.getErr().flush();
+                return h.kind() == org.internvl4j.hub.HubException.Kind.INVALID_ID ? 2 : 1;
+            }
+            throw e;
+        });
+        return cl;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
