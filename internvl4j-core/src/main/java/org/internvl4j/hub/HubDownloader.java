@@ -6,6 +6,8 @@ import java.io.InterruptedIOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -132,7 +134,9 @@ public final class HubDownloader {
 
         AtomicLong downloaded = new AtomicLong();
         if (!toFetch.isEmpty()) {
-            runInParallel(toFetch, f -> fetch(client, listing, f, listener, downloaded));
+            try (StallWatch stalls = new StallWatch(options.timeout())) {
+                runInParallel(toFetch, f -> fetch(client, listing, f, listener, downloaded, stalls));
+            }
         }
         java.util.Set<RemoteFile> fetched = new java.util.HashSet<>(toFetch);
         for (RemoteFile f : selected) {
@@ -195,7 +199,54 @@ public final class HubDownloader {
     }
 
     /** Fetches one blob, retrying network failures (each resumes) and one checksum failure (from scratch). */
-    private void fetch(HubClient client, RepoListing listing, RemoteFile f, DownloadListener listener, AtomicLong downloaded) {
+    private void fetch(HubClient client, RepoListing listing, RemoteFile f, DownloadListener listener, AtomicLong downloaded,
+            StallWatch stalls) {
+        RepoId repo = listing.repo();
+        // One writer per blob across processes: <cache>/.locks/models--owner--name/<etag>.lock, where
+        // huggingface_hub puts its own lock files.
+        Path lockFile = cache.root().resolve(".locks").resolve(cache.repoDir(repo).getFileName()).resolve(f.blobName() + ".lock");
+        try {
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock lock = acquire(ch, f, listener)) {
+                if (cache.hasBlob(repo, f.blobName(), f.size())) {
+                    listener.finished(f); // another process finished it while we waited
+                    return;
+                }
+                fetchLocked(client, listing, f, listener, downloaded, stalls);
+            }
+        } catch (IOException e) {
+            throw new HubException(isDiskFull(e) ? HubException.Kind.DISK_FULL : HubException.Kind.IO,
+                    "cannot use lock file " + lockFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static FileLock acquire(FileChannel ch, RemoteFile f, DownloadListener listener) throws IOException {
+        boolean told = false;
+        while (true) {
+            try {
+                FileLock lock = ch.tryLock();
+                if (lock != null) {
+                    return lock;
+                }
+            } catch (OverlappingFileLockException sameJvm) {
+                // another thread of this process holds it: wait the same way
+            }
+            if (!told) {
+                listener.retrying(f, "waiting for another download of the same file to finish");
+                told = true;
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for " + f.path());
+            }
+        }
+    }
+
+    private void fetchLocked(HubClient client, RepoListing listing, RemoteFile f, DownloadListener listener,
+            AtomicLong downloaded, StallWatch stalls) {
         RepoId repo = listing.repo();
         Path part = cache.incomplete(repo, f.blobName());
         Path blob = cache.blob(repo, f.blobName());
@@ -214,7 +265,7 @@ public final class HubDownloader {
                 }
                 if (have < f.size()) {
                     listener.started(f, have);
-                    digest = receive(client, listing, f, part, have, digest, listener, downloaded);
+                    digest = receive(client, listing, f, part, have, digest, listener, downloaded, stalls);
                 } else if (!Files.exists(part)) {
                     Files.createFile(part); // an empty file has nothing to fetch
                 }
@@ -258,57 +309,70 @@ public final class HubDownloader {
 
     /** Streams the rest of the file into {@code part}; returns the digest of everything in it. */
     private MessageDigest receive(HubClient client, RepoListing listing, RemoteFile f, Path part, long have,
-            MessageDigest digest, DownloadListener listener, AtomicLong downloaded) throws IOException {
+            MessageDigest digest, DownloadListener listener, AtomicLong downloaded, StallWatch stalls) throws IOException {
         HttpResponse<InputStream> r = client.open(listing, f, have);
-        try (InputStream in = r.body()) {
-            int status = r.statusCode();
-            long offset = have;
-            if (status == 416) {
-                // Our partial file is at least as long as what the server has: start over.
-                Files.deleteIfExists(part);
-                throw new IOException("the server refused range bytes=" + have + "- of " + f.path());
-            }
-            if (status == 206) {
-                Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
-                if (!m.matches() || Long.parseLong(m.group(1)) != have) {
-                    Files.deleteIfExists(part);
-                    throw new IOException("the server answered range bytes=" + have + "- with Content-Range '"
-                            + r.headers().firstValue("Content-Range").orElse("") + "'");
+        try (InputStream in = r.body(); StallWatch.Watch watch = stalls.watch(in)) {
+            try {
+                return copy(r, in, watch, f, part, have, digest, listener, downloaded);
+            } catch (IOException e) {
+                if (watch.stalled()) {
+                    throw new IOException("no data for " + stalls.limit().toSeconds() + " s", e);
                 }
-            } else {
-                offset = 0; // a 200 is the whole file: the server ignored our Range
-                digest = f.newDigest();
+                throw e;
             }
-            StandardOpenOption mode = offset == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
-            try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode)) {
-                byte[] buf = new byte[1 << 20];
-                long written = offset;
-                listener.progress(f, written);
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    if (written + n > f.size()) {
-                        n = (int) Math.min(n, f.size() + 1 - written); // one byte too many is enough to fail the size check
-                    }
-                    ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                    while (bb.hasRemaining()) {
-                        out.write(bb);
-                    }
-                    if (digest != null) {
-                        digest.update(buf, 0, n);
-                    }
-                    written += n;
-                    downloaded.addAndGet(n);
-                    listener.progress(f, written);
-                    if (written > f.size()) {
-                        break;
-                    }
-                }
-                if (written < f.size()) {
-                    throw new IOException("connection closed after " + written + " of " + f.size() + " bytes");
-                }
-            }
-            return digest;
         }
+    }
+
+    private MessageDigest copy(HttpResponse<InputStream> r, InputStream in, StallWatch.Watch watch, RemoteFile f, Path part,
+            long have, MessageDigest digest, DownloadListener listener, AtomicLong downloaded) throws IOException {
+        int status = r.statusCode();
+        long offset = have;
+        if (status == 416) {
+            // Our partial file is at least as long as what the server has: start over.
+            Files.deleteIfExists(part);
+            throw new IOException("the server refused range bytes=" + have + "- of " + f.path());
+        }
+        if (status == 206) {
+            Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
+            if (!m.matches() || Long.parseLong(m.group(1)) != have) {
+                Files.deleteIfExists(part);
+                throw new IOException("the server answered range bytes=" + have + "- with Content-Range '"
+                        + r.headers().firstValue("Content-Range").orElse("") + "'");
+            }
+        } else {
+            offset = 0; // a 200 is the whole file: the server ignored our Range
+            digest = f.newDigest();
+        }
+        StandardOpenOption mode = offset == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode)) {
+            byte[] buf = new byte[1 << 20];
+            long written = offset;
+            listener.progress(f, written);
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                watch.touch();
+                if (written + n > f.size()) {
+                    n = (int) Math.min(n, f.size() + 1 - written); // one byte too many is enough to fail the size check
+                }
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb);
+                }
+                if (digest != null) {
+                    digest.update(buf, 0, n);
+                }
+                written += n;
+                downloaded.addAndGet(n);
+                listener.progress(f, written);
+                if (written > f.size()) {
+                    break;
+                }
+            }
+            if (written < f.size()) {
+                throw new IOException("connection closed after " + written + " of " + f.size() + " bytes");
+            }
+        }
+        return digest;
     }
 
     private static void hashPrefix(Path part, long length, MessageDigest digest) throws IOException {

@@ -45,6 +45,8 @@ final class FakeHub implements AutoCloseable {
     final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
     /** path -> absolute byte offset at which the next response for it is cut (once). */
     final Map<String, Long> cutAt = new ConcurrentHashMap<>();
+    /** path -> absolute byte offset at which the next response for it stops sending, without closing (once). */
+    final Map<String, Long> stallAt = new ConcurrentHashMap<>();
     /** path -> how many more responses for it carry a flipped byte. */
     final Map<String, Integer> corrupt = new ConcurrentHashMap<>();
 
@@ -329,6 +331,17 @@ final class FakeHub implements AutoCloseable {
         }
         if (cut != null) {
             cutAt.put(file, cut); // not reached in this response; keep it for a later one
+        }
+        Long stall = stallAt.remove(file);
+        if (stall != null && stall > start && stall < body.length) {
+            out.write(body, (int) start, (int) (stall - start));
+            out.flush();
+            try {
+                Thread.sleep(5000); // silent, connection open: only a client-side timeout ends this
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
         }
         out.write(body, (int) start, length);
     }
