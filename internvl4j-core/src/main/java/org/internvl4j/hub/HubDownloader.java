@@ -296,10 +296,12 @@ public final class HubDownloader {
                 }
                 failures++;
                 if (failures > options.retries()) {
-                    HubException down = client.unreachable(options.endpoint(), e);
+                    String last = e.getMessage() == null ? e.getClass().getSimpleName()
+                            : e.getClass().getSimpleName() + ": " + e.getMessage();
                     throw new HubException(HubException.Kind.NETWORK, "download of " + repo.repo() + "/" + f.path()
-                            + " failed after " + failures + " attempts: " + down.getMessage()
-                            + ". What arrived is kept in " + part + " and the next run resumes from there", e);
+                            + " from " + options.endpoint() + " failed after " + failures + " attempts (last: " + last
+                            + "). What arrived is kept in " + part + " and the next run resumes from there;"
+                            + " if it keeps failing, check the network, HF_ENDPOINT and HTTPS_PROXY", e);
                 }
                 listener.retrying(f, e.getClass().getSimpleName() + ": " + e.getMessage());
                 sleepBeforeRetry(failures);
