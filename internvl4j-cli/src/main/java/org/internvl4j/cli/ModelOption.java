@@ -2,7 +2,6 @@ package org.internvl4j.cli;
 
 import java.nio.file.Path;
 import org.internvl4j.hub.DownloadListener;
-import org.internvl4j.hub.HubOptions;
 import org.internvl4j.hub.ModelLocator;
 import picocli.CommandLine.Option;
 
@@ -28,7 +27,7 @@ public final class ModelOption {
     }
 
     public Path resolve(DownloadListener listener) {
-        Path dir = ModelLocator.resolve(model, HubOptions.fromEnvironment(), listener);
+        Path dir = ModelLocator.resolve(model, listener);
         if (listener instanceof TerminalProgress p) {
             p.close();
         }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Turns a {@code --model} argument into a local model directory. The argument is either a directory
@@ -22,12 +23,15 @@ public final class ModelLocator {
 
     /** Resolves with options from the environment and no progress output. */
     public static Path resolve(String modelArg) {
-        return resolve(modelArg, HubOptions.fromEnvironment(), DownloadListener.NONE);
+        return resolve(modelArg, DownloadListener.NONE);
     }
 
-    /** Resolves with options from the environment, reporting download progress to {@code listener}. */
+    /**
+     * Resolves with options from the environment, reporting download progress to {@code listener}.
+     * The environment is read only for a hub id, so a bad proxy variable cannot break a local directory.
+     */
     public static Path resolve(String modelArg, DownloadListener listener) {
-        return resolve(modelArg, HubOptions.fromEnvironment(), listener);
+        return resolve(modelArg, HubOptions::fromEnvironment, listener);
     }
 
     /**
@@ -37,6 +41,10 @@ public final class ModelLocator {
      *     directory nor a hub id, when the hub refuses, or when the result lacks files inference needs
      */
     public static Path resolve(String modelArg, HubOptions options, DownloadListener listener) {
+        return resolve(modelArg, () -> options, listener);
+    }
+
+    private static Path resolve(String modelArg, Supplier<HubOptions> options, DownloadListener listener) {
         if (modelArg == null || modelArg.isBlank()) {
             throw new HubException(HubException.Kind.INVALID_ID,
                     "--model is empty: expected a model directory or a hub id such as OpenGVLab/InternVL2-8B-MPO");
@@ -54,7 +62,7 @@ public final class ModelLocator {
                     + ": no such directory, and not a hub id of the form owner/name[@revision]");
         }
         RepoId repo = RepoId.parse(modelArg);
-        DownloadResult result = new HubDownloader(options).download(repo, listener);
+        DownloadResult result = new HubDownloader(options.get()).download(repo, listener);
         List<String> missing = missingFiles(result.snapshot());
         if (!missing.isEmpty()) {
             String how = result.fromCache()
