@@ -100,10 +100,6 @@ final class Http implements AutoCloseable {
         return options.source() == Source.HUGGING_FACE ? "HF_ENDPOINT" : "MODELSCOPE_ENDPOINT";
     }
 
-    String header(HttpResponse<?> r, String name) {
-        return r.headers().firstValue(name).orElse(null);
-    }
-
     /** Reads a small body (an error message or API JSON), at most {@code limit} bytes. */
     static byte[] readBody(HttpResponse<InputStream> r, int limit) throws IOException {
         try (InputStream in = r.body()) {
@@ -111,13 +107,8 @@ final class Http implements AutoCloseable {
         }
     }
 
-    HubOptions options() {
-        return options;
-    }
-
     @Override
     public void close() {
         client.close();
     }
-
 }

@@ -22,9 +22,6 @@ public interface HubClient extends AutoCloseable {
      */
     HttpResponse<InputStream> open(RepoListing listing, RemoteFile file, long offset) throws IOException;
 
-    /** The error for a request that got no answer at all. */
-    HubException unreachable(java.net.URI uri, IOException e);
-
     @Override
     void close();
 

@@ -163,11 +163,6 @@ final class HuggingFaceClient implements HubClient {
     }
 
     @Override
-    public HubException unreachable(URI uri, IOException e) {
-        return http.unreachable(uri, e);
-    }
-
-    @Override
     public void close() {
         http.close();
     }

@@ -127,11 +127,6 @@ final class ModelScopeClient implements HubClient {
     }
 
     @Override
-    public HubException unreachable(URI uri, IOException e) {
-        return http.unreachable(uri, e);
-    }
-
-    @Override
     public void close() {
         http.close();
     }
