@@ -68,6 +68,27 @@ class ModelLocatorTest {
     }
 
     @Test
+    void aDownloadedTinyCheckpointOpensThroughTheSnapshotSymlinks() throws IOException {
+        Path source = tmp.resolve("tiny-a");
+        org.internvl4j.checkpoint.TinyCheckpoint.write(source);
+        Map<String, FakeHub.Entry> files = new LinkedHashMap<>();
+        try (var list = Files.list(source)) {
+            for (Path f : list.sorted().toList()) {
+                String name = f.getFileName().toString();
+                files.put(name, new FakeHub.Entry(Files.readAllBytes(f), name.endsWith(".safetensors")));
+            }
+        }
+        hub.add("OpenGVLab/Tiny-A", COMMIT, files);
+
+        Path dir = ModelLocator.resolve("OpenGVLab/Tiny-A", options(), DownloadListener.NONE);
+        assertThat(Files.isSymbolicLink(dir.resolve(org.internvl4j.checkpoint.TinyCheckpoint.SHARD_1))).isTrue();
+        try (var downloaded = org.internvl4j.checkpoint.Checkpoint.open(dir);
+                var original = org.internvl4j.checkpoint.Checkpoint.open(source)) {
+            assertThat(downloaded.config()).isEqualTo(original.config());
+        }
+    }
+
+    @Test
     void aFileOrAMissingPathIsNotTakenForAHubId() throws IOException {
         Path file = Files.writeString(tmp.resolve("config.json"), "{}");
         assertThatThrownBy(() -> ModelLocator.resolve(file.toString(), options(), DownloadListener.NONE))
