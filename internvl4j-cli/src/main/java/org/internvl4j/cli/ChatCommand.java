@@ -43,8 +43,8 @@ public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
-    String model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--image", paramLabel = "FILE", description = "Image for the first question (repeatable).")
     List<String> images = new ArrayList<>();
@@ -87,7 +87,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ChatModel c = ChatModel.load(ModelDirs.resolve(model))) {
+        try (ChatModel c = ChatModel.load(model.resolve())) {
             chat = c;
             pre = GenerateCommand.preprocessor(c, maxNum == null ? c.model().config().maxDynamicPatch() : maxNum);
             ChatSession session = c.newSession(system).params(sampling.params(0));
@@ -107,7 +107,7 @@ public final class ChatCommand implements Callable<Integer> {
     }
 
     private int loop(ChatSession session, PrintWriter out, PrintWriter err) {
-        out.println("Chatting with " + model + " (" + chat.template().name() + "). /help for commands.");
+        out.println("Chatting with " + model.model + " (" + chat.template().name() + "). /help for commands.");
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         while (true) {
             out.print(">>> ");

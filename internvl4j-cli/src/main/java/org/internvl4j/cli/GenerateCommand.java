@@ -38,8 +38,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
-    String model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The question.")
     String prompt;
@@ -81,7 +81,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ChatModel chat = ChatModel.load(ModelDirs.resolve(model))) {
+        try (ChatModel chat = ChatModel.load(model.resolve())) {
             ChatRequest req = request(chat);
             ChatResult r = json ? chat.chat(req) : chat.chat(req, piece -> {
                 out.print(piece);

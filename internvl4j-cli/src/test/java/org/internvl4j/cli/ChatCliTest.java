@@ -147,7 +147,7 @@ class ChatCliTest {
         assertThat(r.err()).contains("prompt is empty");
         r = generate("--model", CHAT.resolve("nope").toString(), "--prompt", "hi");
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains("nope").contains("not a directory");
+        assertThat(r.err()).contains("nope").contains("no such directory");
         r = generate("--model", MODEL, "--prompt", "hi", "--greedy", "--temperature", "0.5");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("--greedy cannot be combined");
