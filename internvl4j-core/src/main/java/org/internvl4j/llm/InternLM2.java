@@ -1,6 +1,7 @@
 package org.internvl4j.llm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.internvl4j.checkpoint.Checkpoint;
@@ -25,6 +26,8 @@ import org.internvl4j.tensor.Weight;
  */
 public final class InternLM2 {
     static final String P = "language_model.";
+    /** Rows per pass through the layer stack: enough to keep the blocked matmul compute-bound. */
+    static final int PREFILL_CHUNK = 512;
 
     /** One decoder layer's weights, named after the checkpoint keys. */
     record Layer(
@@ -176,10 +179,30 @@ public final class InternLM2 {
             for (int r = 0; r < n; r++) cache.rope().cosSin(past + r, cos, sin, (start[s] + r) * half);
         }
 
-        for (int l = 0; l < layers.size(); l++) {
-            layer(l, layers.get(l), x, rows, start, caches, cos, sin);
+        // Long prefills run in chunks of rows through the whole stack: a later chunk attends to the keys an
+        // earlier one cached, which is exactly causal attention, and bounds the activation memory.
+        for (int c0 = 0; c0 < rows; c0 += PREFILL_CHUNK) {
+            int c1 = Math.min(rows, c0 + PREFILL_CHUNK);
+            List<KvCache> chunkCaches = new ArrayList<>();
+            List<int[]> chunkIds = new ArrayList<>();
+            int[] chunkStart = new int[seqs + 1];
+            int k = 0;
+            for (int s = 0; s < seqs; s++) {
+                int from = Math.max(c0, start[s]), to = Math.min(c1, start[s + 1]);
+                if (from >= to) continue;
+                chunkCaches.add(caches.get(s));
+                chunkIds.add(Arrays.copyOfRange(tokens.get(s), from - start[s], to - start[s]));
+                chunkStart[k + 1] = chunkStart[k] + (to - from);
+                k++;
+            }
+            int n = c1 - c0;
+            float[] xc = c0 == 0 && c1 == rows ? x : Arrays.copyOfRange(x, c0 * d, c1 * d);
+            float[] cc = Arrays.copyOfRange(cos, c0 * half, c1 * half), sc = Arrays.copyOfRange(sin, c0 * half, c1 * half);
+            int[] st = Arrays.copyOf(chunkStart, k + 1);
+            for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), xc, n, st, chunkCaches, cc, sc);
+            for (int i = 0; i < k; i++) chunkCaches.get(i).commit(chunkIds.get(i), chunkIds.get(i).length);
+            if (xc != x) System.arraycopy(xc, 0, x, c0 * d, n * d);
         }
-        for (int s = 0; s < seqs; s++) caches.get(s).commit(tokens.get(s), start[s + 1] - start[s]);
 
         // final norm and head, only on the rows that need logits
         int[] picked = lastLogitsOnly ? IntStream.range(0, seqs).map(s -> start[s + 1] - 1).toArray() : IntStream.range(0, rows).toArray();
