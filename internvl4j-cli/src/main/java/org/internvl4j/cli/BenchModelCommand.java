@@ -42,9 +42,8 @@ public final class BenchModelCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The compute threads the kernels use (internvl.threads, else all processors). */
+    /** The compute threads the kernels use (system property internvl.threads, else all processors). */
     static int threads() {
-        String p = System.getProperty("internvl.threads");
-        return p == null ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(p.trim());
+        return org.internvl4j.tensor.Parallel.threads();
     }
 }

@@ -17,10 +17,10 @@ class ModelCommandsTest {
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("make-synthetic", "--tiny", dir.toString())).isZero();
         assertThat(out.toString()).contains("wrote");
-        CommandLine bench = new CommandLine(new BenchModelCommand());
+        CommandLine bench = Main.commandLine();
         StringWriter b = new StringWriter();
         bench.setOut(new PrintWriter(b));
-        assertThat(bench.execute("--model", dir.toString(), "--tiles", "1", "--prompt-tokens", "8", "--decode-tokens", "2")).isZero();
+        assertThat(bench.execute("bench", "model", "--model", dir.toString(), "--tiles", "1", "--prompt-tokens", "8", "--decode-tokens", "2")).isZero();
         assertThat(b.toString()).contains("load:").contains("ms per tile").contains("prefill:").contains("decode:").contains("peak resident");
     }
 

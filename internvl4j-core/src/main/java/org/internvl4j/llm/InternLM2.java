@@ -11,6 +11,7 @@ import org.internvl4j.tensor.Activations;
 import org.internvl4j.tensor.MatMul;
 import org.internvl4j.tensor.Norms;
 import org.internvl4j.tensor.Ops;
+import org.internvl4j.tensor.Parallel;
 import org.internvl4j.tensor.Rope;
 import org.internvl4j.tensor.Softmax;
 import org.internvl4j.tensor.Weight;
@@ -262,28 +263,30 @@ public final class InternLM2 {
 
         // scores = q k^T / sqrt(hd), causal, fp32 softmax, @ v; parallel over (sequence, head)
         float[] out = new float[rows * qDim];
-        float scale = (float) Math.sqrt(hd);
-        int tasks = caches.size() * h;
-        IntStream.range(0, tasks).parallel().forEach(task -> {
-            int s = task / h, head = task % h, kvHead = head / g;
-            KvCache cache = caches.get(s);
-            float[] keys = cache.keys(index), values = cache.values(index);
-            int past = cache.length();
-            float[] scores = new float[past + start[s + 1] - start[s]];
-            for (int r = start[s]; r < start[s + 1]; r++) {
-                int len = past + r - start[s] + 1; // keys 0 .. pos
-                int qOff = r * qDim + head * hd;
-                for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, qOff, keys, k * kvDim + kvHead * hd, hd) / scale;
-                Softmax.softmax(scores, 0, len);
-                int oOff = r * qDim + head * hd;
-                for (int k = 0; k < len; k++) {
-                    float p = scores[k];
-                    int vOff = k * kvDim + kvHead * hd;
-                    for (int e = 0; e < hd; e++) out[oOff + e] += p * values[vOff + e];
-                }
+        Parallel.forRange(caches.size() * h, 1, (t0, t1) -> {
+            for (int task = t0; task < t1; task++) {
+                int seq = task / h;
+                attendHead(caches.get(seq), index, task % h, q, start[seq], start[seq + 1], out);
             }
         });
         return out;
+    }
+
+    /** One query head over rows [r0, r1) of one sequence, whose new keys are already in its cache. */
+    private void attendHead(KvCache cache, int layer, int head, float[] q, int r0, int r1, float[] out) {
+        int hd = config.headDim(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
+        int kvOff = head / config.groups() * hd; // query head h reads kv head h / G
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        float scale = (float) Math.sqrt(hd);
+        int past = cache.length();
+        float[] scores = new float[past + r1 - r0];
+        for (int r = r0; r < r1; r++) {
+            int len = past + r - r0 + 1; // causal: keys 0 .. pos
+            int off = r * qDim + head * hd;
+            for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, off, keys, k * kvDim + kvOff, hd) / scale;
+            Softmax.softmax(scores, 0, len); // fp32 softmax, as the reference upcasts
+            for (int k = 0; k < len; k++) Ops.axpy(scores[k], values, k * kvDim + kvOff, out, off, hd);
+        }
     }
 
     /**

@@ -169,7 +169,7 @@ class ModelParityTest {
                 List<TokenLogprob> a = together.get(i).logprobs().get(s), b = alone.logprobs().get(s);
                 for (int k = 0; k < a.size(); k++) {
                     assertThat(a.get(k).id()).isEqualTo(b.get(k).id());
-                    assertThat((double) a.get(k).logprob()).isCloseTo(b.get(k).logprob(), org.assertj.core.data.Offset.offset(1e-5));
+                    assertThat((double) a.get(k).logprob()).isCloseTo(b.get(k).logprob(), org.assertj.core.data.Offset.offset(1e-4)); // kernels sum in another order for 1 and 3 rows
                 }
             }
         }
