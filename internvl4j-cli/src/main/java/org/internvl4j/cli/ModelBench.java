@@ -40,13 +40,15 @@ final class ModelBench {
                 float[] pv = new float[tiles * 3 * size * size];
                 SplittableRandom r = new SplittableRandom(1);
                 for (int i = 0; i < pv.length; i++) pv[i] = (float) (r.nextDouble() * 4 - 2);
-                long v0 = System.nanoTime();
+                long v0 = System.nanoTime(), c0 = cpuNanos();
                 m.extractFeature(pv, tiles);
-                double msPerTile = (System.nanoTime() - v0) / 1e6 / tiles;
+                double msPerTile = (System.nanoTime() - v0) / 1e6 / tiles, cpuS = (cpuNanos() - c0) / 1e9;
                 double gflop = visionGflopPerTile(m);
                 double gflops = gflop / (msPerTile / 1e3);
                 out.printf("vision:  %.0f ms per tile (%.0f GFLOP/tile -> %.1f GFLOP/s = %.1f%% of FP32 FMA peak %.0f GFLOP/s at %d threads)%n",
                         msPerTile, gflop, gflops, 100 * gflops / (FMA_GFLOPS_PER_THREAD * threads), FMA_GFLOPS_PER_THREAD * threads, threads);
+                out.printf("         per CPU-second: %.1f GFLOP/s = %.1f%% of one thread's peak (process CPU %.1f s of %.1f s wall)%n",
+                        gflop * tiles / cpuS, 100 * gflop * tiles / cpuS / FMA_GFLOPS_PER_THREAD, cpuS, msPerTile * tiles / 1e3);
                 out.flush();
             }
 
@@ -54,29 +56,39 @@ final class ModelBench {
             int[] ids = new int[promptTokens];
             SplittableRandom r = new SplittableRandom(2);
             for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(llm.vocabSize() - 3);
+            // first touch: one token through the LLM reads every weight page once (from disk if not cached)
+            long w0 = System.nanoTime();
+            llm.forward(llm.newCache(), new int[] {1}, null, -1, true);
+            out.printf("warm-up: %.1f s for one token (pages the LLM weights in)%n", (System.nanoTime() - w0) / 1e9);
+            out.flush();
             KvCache cache = llm.newCache(promptTokens + decodeTokens);
-            long p0 = System.nanoTime();
+            long p0 = System.nanoTime(), pc0 = cpuNanos();
             float[] logits = llm.forward(cache, ids, null, -1, true);
-            double prefillS = (System.nanoTime() - p0) / 1e9;
+            double prefillS = (System.nanoTime() - p0) / 1e9, prefillCpu = (cpuNanos() - pc0) / 1e9;
             double prefillTps = promptTokens / prefillS;
             double prefillGflopPerToken = 2.0 * llmMatrixWeights(llm.config(), false) / 1e9;
             double prefillBound = FMA_GFLOPS_PER_THREAD * threads / prefillGflopPerToken;
             out.printf("prefill: %.2f tokens/s (%d tokens in %.1f s; %.1f GFLOP/token -> bound %.1f tokens/s at FP32 peak, %d threads: %.1f%%)%n",
                     prefillTps, promptTokens, prefillS, prefillGflopPerToken, prefillBound, threads, 100 * prefillTps / prefillBound);
+            out.printf("         per CPU-second: %.2f tokens/s = %.1f%% of one thread's bound %.1f (process CPU %.1f s)%n",
+                    promptTokens / prefillCpu, 100 * promptTokens / prefillCpu / (FMA_GFLOPS_PER_THREAD / prefillGflopPerToken),
+                    FMA_GFLOPS_PER_THREAD / prefillGflopPerToken, prefillCpu);
             out.flush();
 
             int next = argmax(logits);
-            long d0 = System.nanoTime();
+            long d0 = System.nanoTime(), dc0 = cpuNanos();
             for (int i = 0; i < decodeTokens; i++) {
                 logits = llm.forward(cache, new int[] {next}, null, -1, true);
                 next = argmax(logits);
             }
-            double decodeS = (System.nanoTime() - d0) / 1e9;
+            double decodeS = (System.nanoTime() - d0) / 1e9, decodeCpu = (cpuNanos() - dc0) / 1e9;
             double decodeTps = decodeTokens / decodeS;
             double bytesPerStep = 2.0 * llmMatrixWeights(llm.config(), true); // bf16 weights
             double bound = READ_GBS * 1e9 / bytesPerStep;
             out.printf("decode:  %.2f tokens/s (%d steps in %.1f s; %.2f GB of bf16 weights per step -> %.1f GB/s; bound %.2f tokens/s at %.0f GB/s: %.0f%%)%n",
                     decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, bytesPerStep * decodeTps / 1e9, bound, READ_GBS, 100 * decodeTps / bound);
+            out.printf("         process CPU %.1f s for %.1f s wall (%.0f%% of %d threads; the rest is waiting for the machine or the disk)%n",
+                    decodeCpu, decodeS, 100 * decodeCpu / decodeS / threads, threads);
             long hwm = procStatusKb("VmHWM"), total = memTotalKb();
             out.printf("memory:  peak resident %.2f GiB (VmHWM; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
                     hwm / 1048576.0, 100.0 * hwm / total, total / 1048576.0);
@@ -104,6 +116,12 @@ final class ModelBench {
         long d = c.hiddenSize(), hd = c.headDim();
         double layer = (c.numAttentionHeads() + 2.0 * c.numKeyValueHeads()) * hd * d + d * c.numAttentionHeads() * hd + 3.0 * d * c.intermediateSize();
         return c.numHiddenLayers() * layer + (withHead ? (double) c.vocabSize() * d : 0);
+    }
+
+    /** CPU time of the whole process (all threads), to separate our work from a busy shared machine. */
+    static long cpuNanos() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
     }
 
     static int argmax(float[] x) {
