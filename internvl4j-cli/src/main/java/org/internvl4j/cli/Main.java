@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             DownloadCommand.class,
             InspectCommand.class,
             MakeTinyCommand.class,
+            MakeSyntheticCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
             PreprocessCommand.class,

@@ -1,6 +1,7 @@
 package org.internvl4j.llm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.internvl4j.checkpoint.Checkpoint;
@@ -10,6 +11,7 @@ import org.internvl4j.tensor.Activations;
 import org.internvl4j.tensor.MatMul;
 import org.internvl4j.tensor.Norms;
 import org.internvl4j.tensor.Ops;
+import org.internvl4j.tensor.Parallel;
 import org.internvl4j.tensor.Rope;
 import org.internvl4j.tensor.Softmax;
 import org.internvl4j.tensor.Weight;
@@ -25,6 +27,8 @@ import org.internvl4j.tensor.Weight;
  */
 public final class InternLM2 {
     static final String P = "language_model.";
+    /** Rows per pass through the layer stack: enough to keep the blocked matmul compute-bound. */
+    static final int PREFILL_CHUNK = 512;
 
     /** One decoder layer's weights, named after the checkpoint keys. */
     record Layer(
@@ -176,10 +180,30 @@ public final class InternLM2 {
             for (int r = 0; r < n; r++) cache.rope().cosSin(past + r, cos, sin, (start[s] + r) * half);
         }
 
-        for (int l = 0; l < layers.size(); l++) {
-            layer(l, layers.get(l), x, rows, start, caches, cos, sin);
+        // Long prefills run in chunks of rows through the whole stack: a later chunk attends to the keys an
+        // earlier one cached, which is exactly causal attention, and bounds the activation memory.
+        for (int c0 = 0; c0 < rows; c0 += PREFILL_CHUNK) {
+            int c1 = Math.min(rows, c0 + PREFILL_CHUNK);
+            List<KvCache> chunkCaches = new ArrayList<>();
+            List<int[]> chunkIds = new ArrayList<>();
+            int[] chunkStart = new int[seqs + 1];
+            int k = 0;
+            for (int s = 0; s < seqs; s++) {
+                int from = Math.max(c0, start[s]), to = Math.min(c1, start[s + 1]);
+                if (from >= to) continue;
+                chunkCaches.add(caches.get(s));
+                chunkIds.add(Arrays.copyOfRange(tokens.get(s), from - start[s], to - start[s]));
+                chunkStart[k + 1] = chunkStart[k] + (to - from);
+                k++;
+            }
+            int n = c1 - c0;
+            float[] xc = c0 == 0 && c1 == rows ? x : Arrays.copyOfRange(x, c0 * d, c1 * d);
+            float[] cc = Arrays.copyOfRange(cos, c0 * half, c1 * half), sc = Arrays.copyOfRange(sin, c0 * half, c1 * half);
+            int[] st = Arrays.copyOf(chunkStart, k + 1);
+            for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), xc, n, st, chunkCaches, cc, sc);
+            for (int i = 0; i < k; i++) chunkCaches.get(i).commit(chunkIds.get(i), chunkIds.get(i).length);
+            if (xc != x) System.arraycopy(xc, 0, x, c0 * d, n * d);
         }
-        for (int s = 0; s < seqs; s++) caches.get(s).commit(tokens.get(s), start[s + 1] - start[s]);
 
         // final norm and head, only on the rows that need logits
         int[] picked = lastLogitsOnly ? IntStream.range(0, seqs).map(s -> start[s + 1] - 1).toArray() : IntStream.range(0, rows).toArray();
@@ -239,28 +263,30 @@ public final class InternLM2 {
 
         // scores = q k^T / sqrt(hd), causal, fp32 softmax, @ v; parallel over (sequence, head)
         float[] out = new float[rows * qDim];
-        float scale = (float) Math.sqrt(hd);
-        int tasks = caches.size() * h;
-        IntStream.range(0, tasks).parallel().forEach(task -> {
-            int s = task / h, head = task % h, kvHead = head / g;
-            KvCache cache = caches.get(s);
-            float[] keys = cache.keys(index), values = cache.values(index);
-            int past = cache.length();
-            float[] scores = new float[past + start[s + 1] - start[s]];
-            for (int r = start[s]; r < start[s + 1]; r++) {
-                int len = past + r - start[s] + 1; // keys 0 .. pos
-                int qOff = r * qDim + head * hd;
-                for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, qOff, keys, k * kvDim + kvHead * hd, hd) / scale;
-                Softmax.softmax(scores, 0, len);
-                int oOff = r * qDim + head * hd;
-                for (int k = 0; k < len; k++) {
-                    float p = scores[k];
-                    int vOff = k * kvDim + kvHead * hd;
-                    for (int e = 0; e < hd; e++) out[oOff + e] += p * values[vOff + e];
-                }
+        Parallel.forRange(caches.size() * h, 1, (t0, t1) -> {
+            for (int task = t0; task < t1; task++) {
+                int seq = task / h;
+                attendHead(caches.get(seq), index, task % h, q, start[seq], start[seq + 1], out);
             }
         });
         return out;
+    }
+
+    /** One query head over rows [r0, r1) of one sequence, whose new keys are already in its cache. */
+    private void attendHead(KvCache cache, int layer, int head, float[] q, int r0, int r1, float[] out) {
+        int hd = config.headDim(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
+        int kvOff = head / config.groups() * hd; // query head h reads kv head h / G
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        float scale = (float) Math.sqrt(hd);
+        int past = cache.length();
+        float[] scores = new float[past + r1 - r0];
+        for (int r = r0; r < r1; r++) {
+            int len = past + r - r0 + 1; // causal: keys 0 .. pos
+            int off = r * qDim + head * hd;
+            for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, off, keys, k * kvDim + kvOff, hd) / scale;
+            Softmax.softmax(scores, 0, len); // fp32 softmax, as the reference upcasts
+            for (int k = 0; k < len; k++) Ops.axpy(scores[k], values, k * kvDim + kvOff, out, off, hd);
+        }
     }
 
     /**

@@ -63,6 +63,11 @@ public final class KvCache {
         length = n;
     }
 
+    /** The RoPE base this sequence uses now (it changes past max_position_embeddings with dynamic NTK). */
+    public double ropeBase() {
+        return rope.base();
+    }
+
     RopeState rope() {
         return rope;
     }

@@ -1,14 +1,8 @@
 package org.internvl4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import org.internvl4j.checkpoint.Checkpoint;
-import org.internvl4j.checkpoint.CheckpointException;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.llm.InternLM2;
 import org.internvl4j.vision.InternViT;
@@ -44,34 +38,12 @@ public final class InternVLModel implements AutoCloseable {
         try {
             InternVLConfig c = ckpt.config();
             InternViT vision = InternViT.load(ckpt, c.forceImageSize(), c.selectLayer());
-            return new InternVLModel(ckpt, vision, Projector.load(ckpt), InternLM2.load(ckpt), readEosIds(dir));
+            return new InternVLModel(ckpt, vision, Projector.load(ckpt), InternLM2.load(ckpt),
+                    Set.copyOf(ckpt.generationConfig().eosTokenIds()));
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;
         }
-    }
-
-    /** generation_config.json "eos_token_id" (a number or a list); empty when the file or key is absent. */
-    static Set<Integer> readEosIds(Path dir) {
-        Path f = dir.resolve("generation_config.json");
-        if (!Files.exists(f)) return Set.of();
-        JsonNode eos;
-        try {
-            eos = new ObjectMapper().readTree(Files.readString(f)).path("eos_token_id");
-        } catch (IOException e) {
-            throw new CheckpointException(f + ": malformed JSON: " + e.getMessage(), e);
-        }
-        Set<Integer> ids = new LinkedHashSet<>();
-        if (eos.isInt()) ids.add(eos.intValue());
-        else if (eos.isArray()) {
-            for (JsonNode n : eos) {
-                if (!n.isInt()) throw new CheckpointException(f + ": eos_token_id must hold integers, found " + n);
-                ids.add(n.intValue());
-            }
-        } else if (!eos.isMissingNode() && !eos.isNull()) {
-            throw new CheckpointException(f + ": eos_token_id must be an integer or a list of integers, found " + eos);
-        }
-        return Set.copyOf(ids);
     }
 
     public InternVLConfig config() {

@@ -2,12 +2,13 @@ package org.internvl4j.vision;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
+import java.lang.foreign.MemorySegment;
 import org.internvl4j.checkpoint.Checkpoint;
 import org.internvl4j.checkpoint.CheckpointException;
 import org.internvl4j.checkpoint.TensorInfo;
 import org.internvl4j.checkpoint.VisionConfig;
 import org.internvl4j.tensor.Activations;
+import org.internvl4j.tensor.F32Weight;
 import org.internvl4j.tensor.MatMul;
 import org.internvl4j.tensor.Norms;
 import org.internvl4j.tensor.Ops;
@@ -206,22 +207,24 @@ public final class InternViT {
         }
         float scale = (float) Math.pow(hd, -0.5);
         float[] out = new float[rows * d];
-        IntStream.range(0, tiles * heads).parallel().forEach(task -> {
-            int t = task / heads, h = task % heads;
-            float[] q = new float[hd], scores = new float[n];
-            for (int i = 0; i < n; i++) {
-                int qOff = (t * n + i) * 3 * d + h * hd;
-                for (int e = 0; e < hd; e++) q[e] = qkv[qOff + e] * scale; // (q * scale) @ k^T
-                for (int j = 0; j < n; j++) scores[j] = Ops.dot(q, 0, qkv, (t * n + j) * 3 * d + d + h * hd, hd);
-                Softmax.softmax(scores, 0, n);
-                int oOff = (t * n + i) * d + h * hd;
-                for (int j = 0; j < n; j++) {
-                    float p = scores[j];
-                    int vOff = (t * n + j) * 3 * d + 2 * d + h * hd;
-                    for (int e = 0; e < hd; e++) out[oOff + e] += p * qkv[vOff + e];
+        // per tile and head, two matrix products: scores = (q * scale) k^T, then softmax(scores) v
+        float[] q = new float[n * hd], k = new float[n * hd], vt = new float[hd * n], scores = new float[n * n], head = new float[n * hd];
+        for (int t = 0; t < tiles; t++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < n; i++) {
+                    int off = (t * n + i) * 3 * d + h * hd;
+                    for (int e = 0; e < hd; e++) {
+                        q[i * hd + e] = qkv[off + e] * scale;
+                        k[i * hd + e] = qkv[off + d + e];
+                        vt[e * n + i] = qkv[off + 2 * d + e];
+                    }
                 }
+                MatMul.matMul(new F32Weight(MemorySegment.ofArray(k), n, hd), q, n, scores); // [n queries, n keys]
+                for (int i = 0; i < n; i++) Softmax.softmax(scores, i * n, n);
+                MatMul.matMul(new F32Weight(MemorySegment.ofArray(vt), hd, n), scores, n, head); // [n, hd]
+                for (int i = 0; i < n; i++) System.arraycopy(head, i * hd, out, (t * n + i) * d + h * hd, hd);
             }
-        });
+        }
         float[] o = new float[rows * d];
         MatMul.matMul(w.proj(), out, rows, o);
         for (int r = 0; r < rows; r++) Ops.add(o, r * d, w.projBias(), 0, d);
