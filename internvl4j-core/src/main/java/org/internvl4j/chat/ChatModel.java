@@ -20,8 +20,7 @@ import org.internvl4j.tokenizer.StreamingDetokenizer;
 /**
  * {@code InternVLChatModel.chat()} and {@code batch_chat()} in Java: builds the prompt with the checkpoint's
  * conversation template, tokenizes it, runs the vision tower on the images, generates, and post-processes the
- * response. Stateless between calls (a {@link ChatSession} keeps a conversation's KV cache); one instance may
- * serve several threads.
+ * response. Keeps no state between calls: a {@link ChatSession} holds a conversation's KV cache.
  */
 public final class ChatModel implements AutoCloseable {
     private final InternVLModel model;
