@@ -40,9 +40,10 @@ class VisionPartsTest {
         // float32 summation order differs from torch by ~1e-6 here; a wrong kernel or grid mapping is off by ~0.1
         // torch 1.13: F.interpolate(x, size=(5, 5), mode='bicubic', align_corners=False) of this 3x3 plane
         float[] in = {0.0f, -0.5f, 4.0f, 3.0f, -2.0f, 10.0f, 6.0f, -3.5f, 16.0f};
-        float[] torch = {-0.2814719f, -0.5865433f, -0.3559999f, 1.952465f, 3.786881f, 1.132514f, -0.2923747f,
-            -0.9740003f, 3.092058f, 6.555523f, 3.48f, 0.1960011f, -2.0f, 4.984002f, 11.152f, 5.827488f, 0.6843771f,
-            -3.025999f, 6.875946f, 15.74848f, 7.241473f, 0.9785454f, -3.644f, 8.015539f, 18.51712f};
+        float[] torch = {-0.281471878f, -0.586543262f, -0.355999947f, 1.95246458f, 3.78688145f, 1.13251352f,
+            -0.29237473f, -0.974000275f, 3.0920577f, 6.5555234f, 3.4800005f, 0.196001112f, -1.99999964f, 4.98400164f,
+            11.1520014f, 5.82748842f, 0.684377074f, -3.02599931f, 6.87594604f, 15.7484827f, 7.2414732f, 0.978545427f,
+            -3.64399958f, 8.01553917f, 18.5171242f};
         // two channels: the plane and its negation, interleaved as [position, channel]
         float[] src = new float[2 + 9 * 2]; // offset 2 stands for the class token row
         for (int p = 0; p < 9; p++) {
