@@ -39,15 +39,50 @@ class ModelParityTest {
         return MODELS.computeIfAbsent(name, n -> InternVLModel.load(Fixtures.tinyModel(n)));
     }
 
+    /** A model whose config.json gets the case's overrides ("a.b" paths), in a temporary copy. */
+    static synchronized InternVLModel model(String name, JsonNode override) throws IOException {
+        if (override == null || override.isNull()) return model(name);
+        String key = name + override;
+        InternVLModel m = MODELS.get(key);
+        if (m != null) return m;
+        Path dir = Files.createTempDirectory("internvl-override-");
+        TEMP_DIRS.add(dir);
+        try (var files = Files.list(Fixtures.tinyModel(name))) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(dir.resolve("config.json").toFile());
+        for (var it = override.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String[] keys = e.getKey().split("\\.");
+            var node = cfg;
+            for (int i = 0; i < keys.length - 1; i++) node = (com.fasterxml.jackson.databind.node.ObjectNode) node.get(keys[i]);
+            node.set(keys[keys.length - 1], e.getValue());
+        }
+        mapper.writeValue(dir.resolve("config.json").toFile(), cfg);
+        m = InternVLModel.load(dir);
+        MODELS.put(key, m);
+        return m;
+    }
+
+    private static final List<Path> TEMP_DIRS = new ArrayList<>();
+
     @AfterAll
-    static void close() {
+    static void close() throws IOException {
         MODELS.values().forEach(InternVLModel::close);
         MODELS.clear();
+        for (Path d : TEMP_DIRS) {
+            try (var files = Files.list(d)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(d);
+        }
+        TEMP_DIRS.clear();
     }
 
     static Stream<String> cases() {
         return Stream.of("a_text", "a_tiles", "a_two_images", "a_history", "a_batch_0", "a_batch_1", "a_batch_2",
-                "b_long", "b_vision", "c_image");
+                "b_long", "b_vision", "c_image", "c_linear_rope", "a_select_layer");
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
@@ -60,7 +95,7 @@ class ModelParityTest {
     static Case load(String name) throws IOException {
         Path dir = Fixtures.modelCase(name);
         JsonNode c = Fixtures.json(dir.resolve("case.json"));
-        InternVLModel m = model(c.get("model").asText());
+        InternVLModel m = model(c.get("model").asText(), c.get("config_override"));
         float[] feats = null;
         if (Files.exists(dir.resolve("pixels_u8.npy.gz"))) feats = features(name, dir, m);
         return new Case(name, c, m, Fixtures.ints(c.get("prompt_ids")), feats, c.get("img_context_token_id").intValue());
