@@ -240,6 +240,23 @@ class ModelParityTest {
     }
 
     @Test
+    void twoThreadsShareOneModelWithoutInterfering() throws Exception {
+        List<Case> cases = List.of(load("a_text"), load("a_two_images"), load("a_batch_1"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<GenerationResult>> futures = new ArrayList<>();
+            for (Case c : cases) {
+                futures.add(pool.submit(() -> new Generator(c.model()).generate(request(c, SamplingParams.greedy(STEPS, Set.of()), null))));
+            }
+            for (int i = 0; i < cases.size(); i++) {
+                assertThat(futures.get(i).get().tokenIds()).as(cases.get(i).name()).containsExactly(cases.get(i).expectedTokens());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void stopTokensEndGenerationAndAreIncluded() throws IOException {
         Case c = load("a_text");
         int[] want = c.expectedTokens();
