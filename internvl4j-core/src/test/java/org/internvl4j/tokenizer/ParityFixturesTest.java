@@ -66,7 +66,7 @@ class ParityFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-a", "tiny-c", "real"})
+    @ValueSource(strings = {"tiny-a", "tiny-c", "tiny-a-strip", "real"})
     void internLM2EncodeDecodeAndStream(String name) throws IOException {
         Path hf = TestFiles.testdata().resolve("hf");
         InternLM2Tokenizer tok;
@@ -74,6 +74,8 @@ class ParityFixturesTest {
             var real = TestFiles.realTokenizer();
             assumeTrue(real.isPresent(), TestFiles.NO_REAL_TOKENIZER);
             tok = InternLM2Tokenizer.load(real.get().resolve("tokenizer.model"), real.get().resolve("internvl2-2b-hf-json"));
+        } else if (name.equals("tiny-a-strip")) { // tiny-a's model with lstrip/rstrip and a non-special added token
+            tok = InternLM2Tokenizer.load(hf.resolve("tiny-a/tokenizer.model"), hf.resolve(name));
         } else {
             tok = InternLM2Tokenizer.load(hf.resolve(name));
         }
