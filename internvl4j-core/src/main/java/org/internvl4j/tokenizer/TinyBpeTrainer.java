@@ -72,7 +72,10 @@ public final class TinyBpeTrainer {
             throw new IllegalArgumentException("vocab size " + vocabSize + " is too small for this corpus: it needs at least "
                     + (FIXED + chars.size()) + " pieces (" + FIXED + " fixed + " + chars.size() + " distinct characters)");
         }
-        List<String> learned = learnMerges(wordFreq, merges);
+        java.util.Set<String> reserved = new HashSet<>();
+        fixedHead.forEach(p -> reserved.add(p.piece()));
+        reserved.addAll(CHAT_PIECES);
+        List<String> learned = learnMerges(wordFreq, merges, reserved);
         if (learned.size() < merges) {
             throw new IllegalArgumentException("the corpus supports only " + learned.size() + " merges; vocab size " + vocabSize
                     + " needs " + merges + " (use a larger corpus or at most " + (FIXED + chars.size() + learned.size()) + " pieces)");
@@ -105,7 +108,7 @@ public final class TinyBpeTrainer {
     }
 
     /** Classic BPE with incremental pair counts; returns the merged strings in merge order. */
-    private static List<String> learnMerges(Map<String, Long> wordFreq, int wanted) {
+    private static List<String> learnMerges(Map<String, Long> wordFreq, int wanted, Set<String> reserved) {
         List<String> symbols = new ArrayList<>();
         Map<String, Integer> symbolIds = new HashMap<>();
         List<int[]> words = new ArrayList<>();
@@ -139,7 +142,8 @@ public final class TinyBpeTrainer {
                 symbols.add(k);
                 return symbols.size() - 1;
             });
-            if (seen.add(c.merged)) learned.add(c.merged);
+            // A string reachable by two different merges, or equal to a fixed piece, is one piece only.
+            if (!reserved.contains(c.merged) && seen.add(c.merged)) learned.add(c.merged);
             Map<Long, Long> delta = new HashMap<>(); // net change of each pair's count
             for (int wi : pairWords.getOrDefault(key, Set.of()).toArray(new Integer[0])) {
                 int[] w = words.get(wi);
