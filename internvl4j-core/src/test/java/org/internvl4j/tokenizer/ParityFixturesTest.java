@@ -79,12 +79,15 @@ class ParityFixturesTest {
         } else {
             tok = InternLM2Tokenizer.load(hf.resolve(name));
         }
-        int texts = 0, decodes = 0;
+        int texts = 0, decodes = 0, roundTrips = 0;
         for (JsonNode r : records(hf.resolve(name + ".jsonl"))) {
             if (r.has("text")) {
                 String text = r.get("text").asText();
                 int[] ids = ints(r.get("ids"));
                 assertThat(tok.encode(text)).as("%s: ids of %s", name, text).containsExactly(ids);
+                assertThat(tok.decode(ids, false)).as("%s: decode of %s", name, text).isEqualTo(r.get("decode").asText());
+                assertThat(tok.decode(ids, true)).as("%s: decode (skip) of %s", name, text).isEqualTo(r.get("decode_skip").asText());
+                if (r.get("decode_skip").asText().equals(text)) roundTrips++;
                 for (boolean skip : new boolean[] {false, true}) {
                     assertThat(streamed(tok, ids, skip)).as("%s: streamed decode of %s", name, text).isEqualTo(tok.decode(ids, skip));
                 }
@@ -101,6 +104,7 @@ class ParityFixturesTest {
         }
         assertThat(texts).isGreaterThanOrEqualTo(300);
         assertThat(decodes).isGreaterThanOrEqualTo(200);
+        assertThat(roundTrips).as("strings that round-trip").isGreaterThan(100);
     }
 
     static String streamed(InternLM2Tokenizer tok, int[] ids, boolean skip) {
