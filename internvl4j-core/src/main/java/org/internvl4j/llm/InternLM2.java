@@ -115,13 +115,18 @@ public final class InternLM2 {
 
     /**
      * Input embeddings [tokens, hidden]: the token embeddings, with the rows at imageContextTokenId positions
-     * replaced in order by imageEmbeds (nullable; [count * hidden]), as InternVLChatModel splices vit_embeds.
+     * replaced in order by imageEmbeds ([count * hidden]), as InternVLChatModel splices vit_embeds. Without
+     * images pass null and -1 (a known context id with null embeddings is an error if the id occurs).
      */
     public float[] embed(int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
         int d = config.hiddenSize();
         float[] x = new float[tokens.length * d];
         int slots = 0;
-        for (int t : tokens) if (imageEmbeds != null && t == imageContextTokenId) slots++;
+        for (int t : tokens) if (t == imageContextTokenId) slots++;
+        if (imageEmbeds == null && slots > 0 && imageContextTokenId >= 0) {
+            throw new IllegalArgumentException("the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId
+                    + ") but no image embeddings were given");
+        }
         if (imageEmbeds != null && imageEmbeds.length != slots * d) {
             throw new IllegalArgumentException("image embeddings hold " + imageEmbeds.length / (double) d + " rows of "
                     + d + " but the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId + ")");

@@ -67,6 +67,9 @@ class GeneratorTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("request 0")
                 .hasMessageContaining("2 <IMG_CONTEXT> tokens");
+        assertThatThrownBy(() -> g.generate(new GenerationRequest(ids, null, ctx, SamplingParams.greedy(2, Set.of()), null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 <IMG_CONTEXT> tokens (id 4107) but no image embeddings");
         assertThatThrownBy(() -> g.generate(GenerationRequest.text(new int[] {1, 99999}, SamplingParams.greedy(2, Set.of()))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token id 99999 at position 1");
