@@ -257,6 +257,19 @@ class ModelParityTest {
     }
 
     @Test
+    void sequencesPastMaxPositionsInOneBatchEachKeepTheirOwnNtkBase() throws IOException {
+        // b_long (78 tokens) and b_vision (293 tokens) decode together past max_position_embeddings 64:
+        // every step each sequence's RoPE base follows its own length
+        Case a = load("b_long"), b = load("b_vision");
+        List<GenerationResult> r = new Generator(a.model()).generate(List.of(
+                request(a, greedyWithLogprobs(), null), request(b, greedyWithLogprobs(), null)), null);
+        assertThat(r.get(0).tokenIds()).containsExactly(a.expectedTokens());
+        assertThat(r.get(1).tokenIds()).containsExactly(b.expectedTokens());
+        assertLogprobs("b_long+b_vision", r.get(0), a.json());
+        assertLogprobs("b_vision+b_long", r.get(1), b.json());
+    }
+
+    @Test
     void stopTokensEndGenerationAndAreIncluded() throws IOException {
         Case c = load("a_text");
         int[] want = c.expectedTokens();
