@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Runs the InternVL2 vision-language models on the CPU, from their Hugging Face checkpoints.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            BenchCommand.class,
             InspectCommand.class,
             MakeTinyCommand.class,
         })
