@@ -3,6 +3,8 @@ package org.internvl4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.TinyCheckpoint;
@@ -45,6 +47,11 @@ public final class MakeTinyCommand implements Callable<Integer> {
             description = "copy tokenizer.model, tokenizer_config.json, added_tokens.json and special_tokens_map.json from DIR")
     Path tokenizerFrom;
 
+    @Option(names = "--set", paramLabel = "SECTION.KEY=JSON",
+            description = "override a config.json value of vision_config or llm_config (repeatable), e.g. --set llm.num_hidden_layers=4 "
+                    + "--set llm.rope_scaling=null --set llm.max_position_embeddings=128")
+    List<String> overrides = new ArrayList<>();
+
     @Spec
     CommandSpec spec;
 
@@ -52,7 +59,7 @@ public final class MakeTinyCommand implements Callable<Integer> {
     public Integer call() {
         TinyCheckpoint.Variant v = TinyCheckpoint.Variant.parse(variant);
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
-                .withTokenizerModel(vocabFrom).withTokenizerDir(tokenizerFrom);
+                .withTokenizerModel(vocabFrom).withTokenizerDir(tokenizerFrom).withOverrides(overrides);
         if (seed != null) o = o.withSeed(seed);
         if (vocabFrom != null && !Files.isRegularFile(vocabFrom)) throw new IllegalArgumentException(vocabFrom + ": --vocab-from file not found");
         if (tokenizerFrom != null && !Files.isDirectory(tokenizerFrom)) throw new IllegalArgumentException(tokenizerFrom + ": --tokenizer-from directory not found");

@@ -109,6 +109,29 @@ class CheckpointCommandsTest {
     }
 
     @Test
+    void makeTinyOverridesConfigValues() throws IOException {
+        Path dir = tmp.resolve("deep");
+        Run made = run("make-tiny", dir.toString(), "--set", "llm.num_hidden_layers=4", "--set", "llm.rope_scaling=null",
+                "--set", "vision.norm_type=\"rms_norm\"");
+        assertThat(made.code()).as(made.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(run("inspect", "--json", dir.toString()).out());
+        assertThat(j.at("/llm/num_hidden_layers").asInt()).isEqualTo(4);
+        assertThat(j.at("/vision/norm_type").asText()).isEqualTo("rms_norm");
+        assertThat(j.at("/complete").asBoolean()).isTrue();
+        JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        assertThat(config.at("/llm_config/rope_scaling").isNull()).isTrue();
+
+        Run badKey = run("make-tiny", tmp.resolve("x").toString(), "--set", "llm.num_layers=4");
+        assertThat(badKey.code()).isEqualTo(1);
+        assertThat(badKey.err()).contains("override 'llm.num_layers=4': llm_config has no key 'num_layers' (known: ", "num_hidden_layers");
+        Run badValue = run("make-tiny", tmp.resolve("x").toString(), "--set", "vision.norm_type=rms_norm");
+        assertThat(badValue.err()).contains("the value is not JSON");
+        Run inconsistent = run("make-tiny", tmp.resolve("x").toString(), "--set", "llm.num_attention_heads=5");
+        assertThat(inconsistent.code()).isEqualTo(1);
+        assertThat(inconsistent.err()).contains("hidden_size 128 must be a positive multiple of num_attention_heads 5");
+    }
+
+    @Test
     void makeTinyIsDeterministic() throws IOException {
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");

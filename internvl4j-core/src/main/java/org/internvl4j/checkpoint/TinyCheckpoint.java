@@ -93,29 +93,42 @@ public final class TinyCheckpoint {
      * tokenizer.model and HF tokenizer files are copied as they are. With neither, no tokenizer files are
      * written and the vocabulary has the variant's default piece count.
      */
-    public record Options(Variant variant, long seed, DType dtype, boolean singleFile, Path tokenizerModel, Path tokenizerDir) {
+    public record Options(Variant variant, long seed, DType dtype, boolean singleFile, Path tokenizerModel, Path tokenizerDir,
+            List<String> overrides) {
+        public Options {
+            overrides = List.copyOf(overrides);
+        }
+
         public static Options of(Variant variant) {
-            return new Options(variant, variant.defaultSeed, DType.BF16, false, null, null);
+            return new Options(variant, variant.defaultSeed, DType.BF16, false, null, null, List.of());
         }
 
         public Options withSeed(long s) {
-            return new Options(variant, s, dtype, singleFile, tokenizerModel, tokenizerDir);
+            return new Options(variant, s, dtype, singleFile, tokenizerModel, tokenizerDir, overrides);
         }
 
         public Options withDtype(DType d) {
-            return new Options(variant, seed, d, singleFile, tokenizerModel, tokenizerDir);
+            return new Options(variant, seed, d, singleFile, tokenizerModel, tokenizerDir, overrides);
         }
 
         public Options withSingleFile(boolean b) {
-            return new Options(variant, seed, dtype, b, tokenizerModel, tokenizerDir);
+            return new Options(variant, seed, dtype, b, tokenizerModel, tokenizerDir, overrides);
         }
 
         public Options withTokenizerModel(Path p) {
-            return new Options(variant, seed, dtype, singleFile, p, tokenizerDir);
+            return new Options(variant, seed, dtype, singleFile, p, tokenizerDir, overrides);
         }
 
         public Options withTokenizerDir(Path p) {
-            return new Options(variant, seed, dtype, singleFile, tokenizerModel, p);
+            return new Options(variant, seed, dtype, singleFile, tokenizerModel, p, overrides);
+        }
+
+        /**
+         * Config overrides as SECTION.KEY=JSON, with SECTION vision or llm and KEY a key of that
+         * section of config.json, e.g. "llm.num_hidden_layers=4" or "llm.rope_scaling=null".
+         */
+        public Options withOverrides(List<String> o) {
+            return new Options(variant, seed, dtype, singleFile, tokenizerModel, tokenizerDir, o);
         }
     }
 
@@ -144,8 +157,10 @@ public final class TinyCheckpoint {
                     Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-            InternVLConfig config = options.variant.config(pieces);
-            writeJson(dir.resolve(Checkpoint.CONFIG), configJson(config));
+            ObjectNode json = configJson(options.variant.config(pieces));
+            applyOverrides(json, options.overrides);
+            InternVLConfig config = InternVLConfig.fromJson("make-tiny config", json); // checks the overridden dims
+            writeJson(dir.resolve(Checkpoint.CONFIG), json);
             ObjectNode gen = NODES.objectNode();
             gen.put("_from_model_config", true).put("bos_token_id", 1).put("eos_token_id", 2).put("pad_token_id", 2)
                     .put("transformers_version", "4.37.2");
@@ -285,6 +300,41 @@ public final class TinyCheckpoint {
         root.put("use_backbone_lora", 0).put("use_llm_lora", 0).put("use_thumbnail", c.useThumbnail());
         root.set("vision_config", vision);
         return root;
+    }
+
+    /** Applies SECTION.KEY=JSON overrides to config.json's vision_config / llm_config. */
+    static void applyOverrides(ObjectNode config, List<String> overrides) {
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            int dot = o.indexOf('.');
+            if (eq < 0 || dot < 0 || dot > eq) {
+                throw new IllegalArgumentException("override '" + o + "': expected SECTION.KEY=JSON, e.g. llm.num_hidden_layers=4");
+            }
+            String section = o.substring(0, dot);
+            String key = o.substring(dot + 1, eq);
+            String sectionKey = switch (section) {
+                case "vision" -> "vision_config";
+                case "llm" -> "llm_config";
+                default -> throw new IllegalArgumentException("override '" + o + "': section '" + section + "' is not one of vision, llm");
+            };
+            ObjectNode target = (ObjectNode) config.get(sectionKey);
+            if (!target.has(key)) {
+                List<String> known = new ArrayList<>();
+                target.fieldNames().forEachRemaining(known::add);
+                throw new IllegalArgumentException("override '" + o + "': " + sectionKey + " has no key '" + key + "' (known: "
+                        + String.join(", ", known) + ")");
+            }
+            com.fasterxml.jackson.databind.JsonNode value;
+            try {
+                value = SafeTensorsFile.JSON.readTree(o.substring(eq + 1));
+            } catch (IOException e) {
+                value = null;
+            }
+            if (value == null || value.isMissingNode()) {
+                throw new IllegalArgumentException("override '" + o + "': the value is not JSON (strings need quotes: vision.norm_type='\"rms_norm\"')");
+            }
+            target.set(key, value);
+        }
     }
 
     private static ObjectNode autoMap(String config, String model, String causal) {
