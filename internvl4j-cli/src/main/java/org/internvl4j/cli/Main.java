@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             BenchCommand.class,
+            DownloadCommand.class,
             InspectCommand.class,
             MakeTinyCommand.class,
         })
@@ -42,12 +43,14 @@ public final class Main implements Runnable {
      */
     static int oneLineError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
-        boolean ours = e instanceof org.internvl4j.checkpoint.CheckpointException || e instanceof IllegalArgumentException;
+        boolean ours = e instanceof org.internvl4j.checkpoint.CheckpointException || e instanceof IllegalArgumentException
+                || e instanceof org.internvl4j.hub.HubException;
         cl.getErr().println("internvl " + cl.getCommandName() + ": " + (ours ? "" : e.getClass().getSimpleName() + ": ")
                 + message.lines().findFirst().orElse(""));
         if (System.getenv("INTERNVL_DEBUG") != null) e.printStackTrace(cl.getErr());
         cl.getErr().flush();
-        return 1;
+        // A malformed --model id is a usage error, like a bad option.
+        return e instanceof org.internvl4j.hub.HubException h && h.kind() == org.internvl4j.hub.HubException.Kind.INVALID_ID ? 2 : 1;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
