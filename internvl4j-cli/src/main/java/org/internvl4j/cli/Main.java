@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             DownloadCommand.class,
             InspectCommand.class,
             MakeTinyCommand.class,
+            TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
