@@ -31,7 +31,7 @@ public sealed interface TinyTokenizer {
 
     /**
      * A BPE tokenizer trained by {@link TinyBpeTrainer} on corpus (null: the built-in multilingual
-     * corpus). Variants a and b get the real InternLM2 normalizer, c the reference's "alt" flags
+     * corpus, tiny-corpus.txt next to this class, written for this project). Variants a and b get the real InternLM2 normalizer, c the reference's "alt" flags
      * (dummy prefix, extra whitespace removed), as make_tiny.py does.
      */
     record Trained(int pieces, Path corpus) implements TinyTokenizer {
