@@ -1,9 +1,9 @@
 package org.internvl4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -17,8 +17,8 @@ import picocli.CommandLine.ParameterException;
             "share of this machine's limits (docs/MACHINE.md)."
         })
 public final class BenchModelCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--tiles", defaultValue = "1", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
     int tiles;
@@ -34,11 +34,11 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!Files.isDirectory(model)) throw new ParameterException(spec.commandLine(), "--model: " + model + " is not a directory");
         if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be >= 0, got " + tiles);
         if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be >= 1, got " + promptTokens);
         if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be >= 1, got " + decodeTokens);
-        new ModelBench(spec.commandLine().getOut()).run(model, tiles, promptTokens, decodeTokens, threads());
+        Path dir = model.resolve();
+        new ModelBench(spec.commandLine().getOut()).run(dir, tiles, promptTokens, decodeTokens, threads());
         return 0;
     }
 

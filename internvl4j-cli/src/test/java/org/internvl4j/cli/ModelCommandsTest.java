@@ -26,10 +26,12 @@ class ModelCommandsTest {
 
     @Test
     void benchModelRejectsAMissingDirectory() {
-        CommandLine bench = new CommandLine(new BenchModelCommand());
+        CommandLine bench = Main.commandLine();
         StringWriter err = new StringWriter();
         bench.setErr(new PrintWriter(err));
-        assertThat(bench.execute("--model", "no/such/dir")).isEqualTo(2);
-        assertThat(err.toString()).contains("no/such/dir").contains("not a directory");
+        assertThat(bench.execute("bench", "model", "--model", "./no/such/dir")).isNotZero();
+        assertThat(err.toString()).contains("./no/such/dir").contains("no such directory");
+        assertThat(bench.execute("bench", "model", "--model", ".", "--prompt-tokens", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--prompt-tokens must be >= 1");
     }
 }

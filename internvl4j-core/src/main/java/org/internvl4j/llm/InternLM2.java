@@ -115,13 +115,18 @@ public final class InternLM2 {
 
     /**
      * Input embeddings [tokens, hidden]: the token embeddings, with the rows at imageContextTokenId positions
-     * replaced in order by imageEmbeds (nullable; [count * hidden]), as InternVLChatModel splices vit_embeds.
+     * replaced in order by imageEmbeds ([count * hidden]), as InternVLChatModel splices vit_embeds. Without
+     * images pass null and -1 (a known context id with null embeddings is an error if the id occurs).
      */
     public float[] embed(int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
         int d = config.hiddenSize();
         float[] x = new float[tokens.length * d];
         int slots = 0;
-        for (int t : tokens) if (imageEmbeds != null && t == imageContextTokenId) slots++;
+        for (int t : tokens) if (t == imageContextTokenId) slots++;
+        if (imageEmbeds == null && slots > 0 && imageContextTokenId >= 0) {
+            throw new IllegalArgumentException("the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId
+                    + ") but no image embeddings were given");
+        }
         if (imageEmbeds != null && imageEmbeds.length != slots * d) {
             throw new IllegalArgumentException("image embeddings hold " + imageEmbeds.length / (double) d + " rows of "
                     + d + " but the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId + ")");
@@ -164,6 +169,11 @@ public final class InternLM2 {
             int n = tokens.get(s).length;
             if (n == 0) throw new IllegalArgumentException("sequence " + s + " has no new tokens");
             if (embeds.get(s).length != n * d) throw new IllegalArgumentException("sequence " + s + ": embeddings are not [" + n + ", " + d + "]");
+            KvCache c = caches.get(s);
+            if (c.kvDim() != config.numKeyValueHeads() * hd || c.layers() != layers.size()) {
+                throw new IllegalArgumentException("sequence " + s + ": its KV cache was made by a model of other shapes");
+            }
+            for (int t = 0; t < s; t++) if (caches.get(t) == c) throw new IllegalArgumentException("sequences " + t + " and " + s + " share one KV cache");
             start[s + 1] = start[s] + n;
         }
         int rows = start[seqs];
@@ -184,25 +194,25 @@ public final class InternLM2 {
         // earlier one cached, which is exactly causal attention, and bounds the activation memory.
         for (int c0 = 0; c0 < rows; c0 += PREFILL_CHUNK) {
             int c1 = Math.min(rows, c0 + PREFILL_CHUNK);
+            if (c0 == 0 && c1 == rows) {
+                stack(x, start, caches, tokens, cos, sin);
+                break;
+            }
             List<KvCache> chunkCaches = new ArrayList<>();
             List<int[]> chunkIds = new ArrayList<>();
-            int[] chunkStart = new int[seqs + 1];
-            int k = 0;
+            int[] chunkStart = {0};
             for (int s = 0; s < seqs; s++) {
                 int from = Math.max(c0, start[s]), to = Math.min(c1, start[s + 1]);
                 if (from >= to) continue;
                 chunkCaches.add(caches.get(s));
                 chunkIds.add(Arrays.copyOfRange(tokens.get(s), from - start[s], to - start[s]));
-                chunkStart[k + 1] = chunkStart[k] + (to - from);
-                k++;
+                chunkStart = Arrays.copyOf(chunkStart, chunkStart.length + 1);
+                chunkStart[chunkStart.length - 1] = chunkStart[chunkStart.length - 2] + (to - from);
             }
-            int n = c1 - c0;
-            float[] xc = c0 == 0 && c1 == rows ? x : Arrays.copyOfRange(x, c0 * d, c1 * d);
-            float[] cc = Arrays.copyOfRange(cos, c0 * half, c1 * half), sc = Arrays.copyOfRange(sin, c0 * half, c1 * half);
-            int[] st = Arrays.copyOf(chunkStart, k + 1);
-            for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), xc, n, st, chunkCaches, cc, sc);
-            for (int i = 0; i < k; i++) chunkCaches.get(i).commit(chunkIds.get(i), chunkIds.get(i).length);
-            if (xc != x) System.arraycopy(xc, 0, x, c0 * d, n * d);
+            float[] xc = Arrays.copyOfRange(x, c0 * d, c1 * d);
+            stack(xc, chunkStart, chunkCaches, chunkIds, Arrays.copyOfRange(cos, c0 * half, c1 * half),
+                    Arrays.copyOfRange(sin, c0 * half, c1 * half));
+            System.arraycopy(xc, 0, x, c0 * d, xc.length);
         }
 
         // final norm and head, only on the rows that need logits
@@ -212,6 +222,13 @@ public final class InternLM2 {
         float[] logits = new float[picked.length * config.vocabSize()];
         MatMul.matMul(output, h, picked.length, logits);
         return logits;
+    }
+
+    /** All decoder layers over x [rows, hidden] (in place), then the new tokens are committed to their caches. */
+    private void stack(float[] x, int[] start, List<KvCache> caches, List<int[]> tokens, float[] cos, float[] sin) {
+        int rows = start[caches.size()];
+        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, rows, start, caches, cos, sin);
+        for (int s = 0; s < caches.size(); s++) caches.get(s).commit(tokens.get(s), tokens.get(s).length);
     }
 
     /** modeling_internlm2.py InternLM2DecoderLayer.forward; x: [rows, hidden], updated in place. */

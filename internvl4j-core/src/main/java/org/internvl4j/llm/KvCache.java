@@ -72,6 +72,10 @@ public final class KvCache {
         return rope;
     }
 
+    int layers() {
+        return layers;
+    }
+
     int kvDim() {
         return kvDim;
     }

@@ -87,9 +87,13 @@ public final class InternLM2Tokenizer {
      * and special_tokens_map.json when present. Model weights are not read.
      */
     public static InternLM2Tokenizer load(Path dir) {
-        Path modelFile = dir.resolve("tokenizer.model");
+        return load(dir.resolve("tokenizer.model"), dir);
+    }
+
+    /** Like {@link #load(Path)} with tokenizer.model and the JSON files in different places. */
+    public static InternLM2Tokenizer load(Path modelFile, Path dir) {
         if (!Files.isRegularFile(modelFile)) {
-            throw new TokenizerException("tokenizer.model not found in " + dir);
+            throw new TokenizerException("tokenizer.model not found: " + modelFile);
         }
         SentencePieceProcessor sp = SentencePieceProcessor.load(modelFile);
         ObjectMapper json = new ObjectMapper();

@@ -272,11 +272,14 @@ public final class SentencePieceProcessor {
 
     /**
      * The merge agenda: a binary max-heap of candidate pairs ordered like bpe_model.cc's
-     * SymbolPairComparator (higher score first; on a tie the leftmost pair).
+     * SymbolPairComparator (higher score first; on a tie the leftmost pair). Each heap slot holds a
+     * long key (order-preserving score bits, then the inverted left index) next to the pair index,
+     * so sifting compares adjacent longs instead of chasing the pair arrays. Entries with an equal
+     * key can differ only in being stale, so their relative order does not matter.
      */
     private static final class Agenda {
         int[] left, right, size;
-        float[] score;
+        long[] keys;
         int[] heap;
         int pairs, heapSize;
 
@@ -285,7 +288,7 @@ public final class SentencePieceProcessor {
             left = new int[c];
             right = new int[c];
             size = new int[c];
-            score = new float[c];
+            keys = new long[c];
             heap = new int[c];
         }
 
@@ -293,8 +296,11 @@ public final class SentencePieceProcessor {
             return heapSize == 0;
         }
 
-        private boolean before(int a, int b) {
-            return score[a] > score[b] || (score[a] == score[b] && left[a] < left[b]);
+        private static long key(float score, int left) {
+            if (score == 0f) score = 0f; // C++ compares -0.0 == 0.0
+            int bits = Float.floatToIntBits(score);
+            bits ^= (bits >> 31) & 0x7FFFFFFF; // float order as signed int order
+            return (long) bits << 32 | (0xFFFFFFFFL - left);
         }
 
         void push(int l, int r, float sc, int sz) {
@@ -303,37 +309,47 @@ public final class SentencePieceProcessor {
                 left = Arrays.copyOf(left, c);
                 right = Arrays.copyOf(right, c);
                 size = Arrays.copyOf(size, c);
-                score = Arrays.copyOf(score, c);
             }
-            if (heapSize == heap.length) heap = Arrays.copyOf(heap, heapSize * 2);
+            if (heapSize == heap.length) {
+                heap = Arrays.copyOf(heap, heapSize * 2);
+                keys = Arrays.copyOf(keys, heapSize * 2);
+            }
             int p = pairs++;
             left[p] = l;
             right[p] = r;
-            score[p] = sc;
             size[p] = sz;
+            long k = key(sc, l);
             int i = heapSize++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
-                if (!before(p, heap[parent])) break;
+                if (keys[parent] >= k) break;
                 heap[i] = heap[parent];
+                keys[i] = keys[parent];
                 i = parent;
             }
             heap[i] = p;
+            keys[i] = k;
         }
 
         int pop() {
             int top = heap[0];
-            int last = heap[--heapSize];
+            int n = --heapSize;
+            int lastPair = heap[n];
+            long lastKey = keys[n];
             int i = 0;
             while (true) {
                 int c = 2 * i + 1;
-                if (c >= heapSize) break;
-                if (c + 1 < heapSize && before(heap[c + 1], heap[c])) c++;
-                if (!before(heap[c], last)) break;
+                if (c >= n) break;
+                if (c + 1 < n && keys[c + 1] > keys[c]) c++;
+                if (keys[c] <= lastKey) break;
                 heap[i] = heap[c];
+                keys[i] = keys[c];
                 i = c;
             }
-            if (heapSize > 0) heap[i] = last;
+            if (n > 0) {
+                heap[i] = lastPair;
+                keys[i] = lastKey;
+            }
             return top;
         }
     }

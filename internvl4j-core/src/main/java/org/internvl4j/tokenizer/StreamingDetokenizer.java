@@ -130,8 +130,9 @@ public final class StreamingDetokenizer {
 
     /**
      * clean_up_tokenization as a pipeline of streaming replacers. Python's str.replace scans left to
-     * right for non-overlapping matches, so a replacer can pass on every character except the last
-     * (pattern length - 1), which might start a match with text not seen yet.
+     * right for non-overlapping matches, so a replacer can pass on every character except a tail that
+     * is a proper prefix of its pattern (at most 3 characters, starting with a space), which text not
+     * seen yet may complete.
      */
     static final class CleanUpChain {
         private final StringBuilder[] pending = new StringBuilder[InternLM2Tokenizer.CLEAN_UP.length];
@@ -156,23 +157,24 @@ public final class StreamingDetokenizer {
             StringBuilder buf = pending[i].append(in);
             StringBuilder done = new StringBuilder();
             int pos = 0;
-            int keep = last ? 0 : pattern.length() - 1;
-            while (buf.length() - pos > keep) {
-                if (buf.length() - pos >= pattern.length() && startsWith(buf, pattern, pos)) {
+            while (pos < buf.length()) {
+                int rest = buf.length() - pos;
+                if (rest >= pattern.length() && startsWith(buf, pattern, pos, pattern.length())) {
                     done.append(replacement);
                     pos += pattern.length();
-                } else if (buf.length() - pos >= pattern.length() || last) {
-                    done.append(buf.charAt(pos++));
+                } else if (rest < pattern.length() && !last && startsWith(buf, pattern, pos, rest)) {
+                    break; // the tail is a prefix of the pattern: more text may complete a match
                 } else {
-                    break; // a shorter tail may still become a match
+                    done.append(buf.charAt(pos++));
                 }
             }
             buf.delete(0, pos);
             return done.toString();
         }
 
-        private static boolean startsWith(StringBuilder buf, String pattern, int pos) {
-            for (int k = 0; k < pattern.length(); k++) {
+        /** Whether buf[pos, pos+n) equals the first n characters of pattern. */
+        private static boolean startsWith(StringBuilder buf, String pattern, int pos, int n) {
+            for (int k = 0; k < n; k++) {
                 if (buf.charAt(pos + k) != pattern.charAt(k)) return false;
             }
             return true;

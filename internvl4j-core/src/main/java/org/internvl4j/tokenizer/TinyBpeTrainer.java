@@ -72,7 +72,10 @@ public final class TinyBpeTrainer {
             throw new IllegalArgumentException("vocab size " + vocabSize + " is too small for this corpus: it needs at least "
                     + (FIXED + chars.size()) + " pieces (" + FIXED + " fixed + " + chars.size() + " distinct characters)");
         }
-        List<String> learned = learnMerges(wordFreq, merges);
+        java.util.Set<String> reserved = new HashSet<>();
+        fixedHead.forEach(p -> reserved.add(p.piece()));
+        reserved.addAll(CHAT_PIECES);
+        List<String> learned = learnMerges(wordFreq, merges, reserved);
         if (learned.size() < merges) {
             throw new IllegalArgumentException("the corpus supports only " + learned.size() + " merges; vocab size " + vocabSize
                     + " needs " + merges + " (use a larger corpus or at most " + (FIXED + chars.size() + learned.size()) + " pieces)");
@@ -105,7 +108,7 @@ public final class TinyBpeTrainer {
     }
 
     /** Classic BPE with incremental pair counts; returns the merged strings in merge order. */
-    private static List<String> learnMerges(Map<String, Long> wordFreq, int wanted) {
+    private static List<String> learnMerges(Map<String, Long> wordFreq, int wanted, Set<String> reserved) {
         List<String> symbols = new ArrayList<>();
         Map<String, Integer> symbolIds = new HashMap<>();
         List<int[]> words = new ArrayList<>();
@@ -139,22 +142,13 @@ public final class TinyBpeTrainer {
                 symbols.add(k);
                 return symbols.size() - 1;
             });
-            if (seen.add(c.merged)) learned.add(c.merged);
+            // A string reachable by two different merges, or equal to a fixed piece, is one piece only.
+            if (!reserved.contains(c.merged) && seen.add(c.merged)) learned.add(c.merged);
             Map<Long, Long> delta = new HashMap<>(); // net change of each pair's count
             for (int wi : pairWords.getOrDefault(key, Set.of()).toArray(new Integer[0])) {
                 int[] w = words.get(wi);
-                int[] nw = applyMerge(w, c.a, c.b, merged);
-                if (nw == w) continue;
-                long f = freqs.get(wi);
-                for (int i = 0; i + 1 < w.length; i++) delta.merge(pairKey(w[i], w[i + 1]), -f, Long::sum);
-                for (int i = 0; i + 1 < nw.length; i++) {
-                    long k = pairKey(nw[i], nw[i + 1]);
-                    delta.merge(k, f, Long::sum);
-                    if (nw[i] == merged || nw[i + 1] == merged) { // only pairs with the new symbol are new
-                        pairWords.computeIfAbsent(k, x -> new HashSet<>()).add(wi);
-                    }
-                }
-                words.set(wi, nw);
+                int[] nw = mergeWord(w, c.a, c.b, merged, freqs.get(wi), wi, delta, pairWords);
+                if (nw != w) words.set(wi, nw);
             }
             pairCount.remove(key);
             delta.remove(key);
@@ -192,7 +186,13 @@ public final class TinyBpeTrainer {
         }
     }
 
-    private static int[] applyMerge(int[] w, int a, int b, int merged) {
+    /**
+     * Replaces every (a, b) in w by m, left to right, and records the pair-count changes locally
+     * around each replacement (the neighbours' pairs), as HF tokenizers' Word::merge does. Returns w
+     * itself when nothing changed.
+     */
+    private static int[] mergeWord(int[] w, int a, int b, int m, long f, int wi, Map<Long, Long> delta,
+                                   Map<Long, Set<Integer>> pairWords) {
         int[] out = null;
         int n = 0;
         for (int i = 0; i < w.length; i++) {
@@ -202,12 +202,28 @@ public final class TinyBpeTrainer {
                     System.arraycopy(w, 0, out, 0, i);
                     n = i;
                 }
-                out[n++] = merged;
+                delta.merge(pairKey(a, b), -f, Long::sum);
+                if (n > 0) { // the left neighbour, possibly merged just before
+                    int prev = out[n - 1];
+                    delta.merge(pairKey(prev, a), -f, Long::sum);
+                    addPair(pairKey(prev, m), f, wi, delta, pairWords);
+                }
+                if (i + 2 < w.length) {
+                    int next = w[i + 2];
+                    delta.merge(pairKey(b, next), -f, Long::sum);
+                    addPair(pairKey(m, next), f, wi, delta, pairWords);
+                }
+                out[n++] = m;
                 i++;
             } else if (out != null) {
                 out[n++] = w[i];
             }
         }
         return out == null ? w : java.util.Arrays.copyOf(out, n);
+    }
+
+    private static void addPair(long k, long f, int wi, Map<Long, Long> delta, Map<Long, Set<Integer>> pairWords) {
+        delta.merge(k, f, Long::sum);
+        pairWords.computeIfAbsent(k, x -> new HashSet<>()).add(wi);
     }
 }

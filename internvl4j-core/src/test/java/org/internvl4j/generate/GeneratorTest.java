@@ -67,9 +67,23 @@ class GeneratorTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("request 0")
                 .hasMessageContaining("2 <IMG_CONTEXT> tokens");
+        assertThatThrownBy(() -> g.generate(new GenerationRequest(ids, null, ctx, SamplingParams.greedy(2, Set.of()), null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 <IMG_CONTEXT> tokens (id 4107) but no image embeddings");
         assertThatThrownBy(() -> g.generate(GenerationRequest.text(new int[] {1, 99999}, SamplingParams.greedy(2, Set.of()))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token id 99999 at position 1");
+        try (InternVLModel other = InternVLModel.load(Fixtures.tinyModel("tiny-b"))) {
+            var foreign = other.llm().newCache();
+            assertThatThrownBy(() -> model.llm().forward(foreign, new int[] {1, 2}, null, -1, true))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("KV cache was made by a model of other shapes");
+        }
+        var shared = model.llm().newCache();
+        assertThatThrownBy(() -> g.generate(List.of(
+                new GenerationRequest(PROMPT, null, -1, SamplingParams.greedy(2, Set.of()), shared),
+                new GenerationRequest(PROMPT, null, -1, SamplingParams.greedy(2, Set.of()), shared)), null))
+                .hasMessageContaining("share one KV cache");
         assertThatThrownBy(() -> model.extractFeature(new float[10], 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("[1, 3, 448, 448]");

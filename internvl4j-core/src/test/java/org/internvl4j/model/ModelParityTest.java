@@ -39,15 +39,50 @@ class ModelParityTest {
         return MODELS.computeIfAbsent(name, n -> InternVLModel.load(Fixtures.tinyModel(n)));
     }
 
+    /** A model whose config.json gets the case's overrides ("a.b" paths), in a temporary copy. */
+    static synchronized InternVLModel model(String name, JsonNode override) throws IOException {
+        if (override == null || override.isNull()) return model(name);
+        String key = name + override;
+        InternVLModel m = MODELS.get(key);
+        if (m != null) return m;
+        Path dir = Files.createTempDirectory("internvl-override-");
+        TEMP_DIRS.add(dir);
+        try (var files = Files.list(Fixtures.tinyModel(name))) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(dir.resolve("config.json").toFile());
+        for (var it = override.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String[] keys = e.getKey().split("\\.");
+            var node = cfg;
+            for (int i = 0; i < keys.length - 1; i++) node = (com.fasterxml.jackson.databind.node.ObjectNode) node.get(keys[i]);
+            node.set(keys[keys.length - 1], e.getValue());
+        }
+        mapper.writeValue(dir.resolve("config.json").toFile(), cfg);
+        m = InternVLModel.load(dir);
+        MODELS.put(key, m);
+        return m;
+    }
+
+    private static final List<Path> TEMP_DIRS = new ArrayList<>();
+
     @AfterAll
-    static void close() {
+    static void close() throws IOException {
         MODELS.values().forEach(InternVLModel::close);
         MODELS.clear();
+        for (Path d : TEMP_DIRS) {
+            try (var files = Files.list(d)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(d);
+        }
+        TEMP_DIRS.clear();
     }
 
     static Stream<String> cases() {
         return Stream.of("a_text", "a_tiles", "a_two_images", "a_history", "a_batch_0", "a_batch_1", "a_batch_2",
-                "b_long", "b_vision", "c_image");
+                "b_long", "b_vision", "c_image", "c_linear_rope", "a_select_layer");
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
@@ -60,7 +95,7 @@ class ModelParityTest {
     static Case load(String name) throws IOException {
         Path dir = Fixtures.modelCase(name);
         JsonNode c = Fixtures.json(dir.resolve("case.json"));
-        InternVLModel m = model(c.get("model").asText());
+        InternVLModel m = model(c.get("model").asText(), c.get("config_override"));
         float[] feats = null;
         if (Files.exists(dir.resolve("pixels_u8.npy.gz"))) feats = features(name, dir, m);
         return new Case(name, c, m, Fixtures.ints(c.get("prompt_ids")), feats, c.get("img_context_token_id").intValue());
@@ -202,6 +237,36 @@ class ModelParityTest {
         assertThat(cache.length()).isEqualTo(last.get(0).intValue());
         assertThat(cache.ropeBase()).isCloseTo(last.get(1).asDouble(), org.assertj.core.data.Offset.offset(1e-6 * last.get(1).asDouble()));
         assertThat(log.get(0).get(0).intValue()).as("prefill uses one base for the whole prompt").isEqualTo(c.promptIds().length);
+    }
+
+    @Test
+    void twoThreadsShareOneModelWithoutInterfering() throws Exception {
+        List<Case> cases = List.of(load("a_text"), load("a_two_images"), load("a_batch_1"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<GenerationResult>> futures = new ArrayList<>();
+            for (Case c : cases) {
+                futures.add(pool.submit(() -> new Generator(c.model()).generate(request(c, SamplingParams.greedy(STEPS, Set.of()), null))));
+            }
+            for (int i = 0; i < cases.size(); i++) {
+                assertThat(futures.get(i).get().tokenIds()).as(cases.get(i).name()).containsExactly(cases.get(i).expectedTokens());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void sequencesPastMaxPositionsInOneBatchEachKeepTheirOwnNtkBase() throws IOException {
+        // b_long (78 tokens) and b_vision (293 tokens) decode together past max_position_embeddings 64:
+        // every step each sequence's RoPE base follows its own length
+        Case a = load("b_long"), b = load("b_vision");
+        List<GenerationResult> r = new Generator(a.model()).generate(List.of(
+                request(a, greedyWithLogprobs(), null), request(b, greedyWithLogprobs(), null)), null);
+        assertThat(r.get(0).tokenIds()).containsExactly(a.expectedTokens());
+        assertThat(r.get(1).tokenIds()).containsExactly(b.expectedTokens());
+        assertLogprobs("b_long+b_vision", r.get(0), a.json());
+        assertLogprobs("b_vision+b_long", r.get(1), b.json());
     }
 
     @Test
