@@ -324,11 +324,17 @@ final class JpegDecoder {
     private int bitCount;
     /** Set once a marker was met inside a scan: from then on zeros are fed, as libjpeg does. */
     private boolean hitMarker;
+    /**
+     * jdhuff.c insufficient_data: set when a bit past a marker was needed. libjpeg then leaves every further MCU
+     * of the segment at zero coefficients (uniform grey) instead of decoding zeros with DC prediction.
+     */
+    private boolean insufficientData;
 
     private void resetBits() {
         bitBuf = 0;
         bitCount = 0;
         hitMarker = false;
+        insufficientData = false;
     }
 
     private int readBit() {
@@ -343,6 +349,7 @@ final class JpegDecoder {
         int b;
         if (hitMarker) {
             b = 0;
+            insufficientData = true;
         } else {
             if (pos >= data.length) {
                 throw error("truncated: the data ends inside an image scan");
@@ -357,6 +364,7 @@ final class JpegDecoder {
                     pos += 2; // stuffed zero
                 } else {
                     hitMarker = true; // a marker: leave it for the marker reader, feed zeros (jdhuff.c)
+                    insufficientData = true;
                     b = 0;
                 }
             } else {
@@ -395,7 +403,9 @@ final class JpegDecoder {
                 return h.values[h.valPtr[l] + code - h.minCode[l]];
             }
         }
-        // jdhuff.c: "Corrupt JPEG data: bad Huffman code", returns 0 and goes on
+        // jdhuff.c jpeg_huff_decode: no code matched within 16 bits; its loop stops at maxcode[17] after reading
+        // a 17th bit, warns "Corrupt JPEG data: bad Huffman code" and returns 0
+        readBit();
         return 0;
     }
 
@@ -498,6 +508,9 @@ final class JpegDecoder {
                 }
                 restartsLeft--;
             }
+            if (insufficientData) {
+                continue; // out of data in this segment: leave the MCU at zero, as libjpeg does
+            }
             int mx = m % mcusPerRow;
             int my = m / mcusPerRow;
             if (single) {
@@ -537,6 +550,7 @@ final class JpegDecoder {
             int marker = data[pos + 1] & 0xFF;
             if (marker >= 0xD0 && marker <= 0xD7) {
                 pos += 2;
+                insufficientData = false;
             } else {
                 hitMarker = true; // not a restart: the scan is cut short, feed zeros
             }
