@@ -144,6 +144,18 @@ class BadInputTest {
             }
             ex.close();
         });
+        server.createContext("/stall", ex -> {
+            ex.sendResponseHeaders(200, 1000); // promises 1000 bytes, sends 10, then stalls
+            ex.getResponseBody().write(new byte[10]);
+            ex.getResponseBody().flush();
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
         try {
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -151,6 +163,10 @@ class BadInputTest {
             assertThatThrownBy(() -> pre.load(base + "/missing")).hasMessageContaining("HTTP status 404");
             ImagePreprocessor limited = pre.toBuilder().maxBytes(10_000).build();
             assertThatThrownBy(() -> limited.load(base + "/big")).hasMessageContaining("above the limit");
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> ImageSource.fetch(base + "/stall", 1 << 20, java.time.Duration.ofSeconds(1)))
+                    .hasMessageContaining("did not finish within 1000 ms");
+            assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10);
         } finally {
             server.stop(0);
         }
