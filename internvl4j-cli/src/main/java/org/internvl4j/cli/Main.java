@@ -11,6 +11,10 @@ import picocli.CommandLine.Command;
         description = "Runs the InternVL2 vision-language models on the CPU, from their Hugging Face checkpoints.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            BenchCommand.class,
+            DownloadCommand.class,
+            InspectCommand.class,
+            MakeTinyCommand.class,
             PreprocessCommand.class,
         })
 public final class Main implements Runnable {
@@ -29,7 +33,25 @@ public final class Main implements Runnable {
 
     /** The configured command line; tests call execute() on it. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::oneLineError);
+    }
+
+    /**
+     * A failed command prints one line naming what is wrong (our exceptions carry the file, tensor or
+     * field) and exits with 1; INTERNVL_DEBUG=1 adds the stack trace.
+     */
+    static int oneLineError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+        boolean ours = e instanceof org.internvl4j.checkpoint.CheckpointException || e instanceof IllegalArgumentException
+                || e instanceof org.internvl4j.hub.HubException;
+        cl.getErr().println("internvl " + cl.getCommandName() + ": " + (ours ? "" : e.getClass().getSimpleName() + ": ")
+                + message.lines().findFirst().orElse(""));
+        if (System.getenv("INTERNVL_DEBUG") != null) e.printStackTrace(cl.getErr());
+        cl.getErr().flush();
+        // A malformed --model id is a usage error, like a bad option.
+        return e instanceof org.internvl4j.hub.HubException h && h.kind() == org.internvl4j.hub.HubException.Kind.INVALID_ID ? 2 : 1;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,9 +1,9 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,66 +14,143 @@ import java.util.Map;
 import org.internvl4j.tensor.Weight;
 
 /**
- * A Hugging Face checkpoint directory of InternVL2, opened as it is: config.json, and
- * model.safetensors or shards listed in model.safetensors.index.json, memory-mapped.
- * Opening parses headers only; no weight is read.
+ * A Hugging Face checkpoint directory of InternVL2, opened as it is: config.json,
+ * generation_config.json, and model.safetensors or the shards listed in
+ * model.safetensors.index.json, memory-mapped. Opening parses and checks headers and the list of
+ * tensors against config.json; no weight is read until something touches it.
  */
 public final class Checkpoint implements AutoCloseable {
+    public static final String CONFIG = "config.json";
+    public static final String GENERATION_CONFIG = "generation_config.json";
+    public static final String SINGLE_FILE = "model.safetensors";
+    public static final String INDEX = "model.safetensors.index.json";
+
     private final Path dir;
     private final InternVLConfig config;
+    private final GenerationConfig generationConfig;
     private final List<SafeTensorsFile> files;
     private final Map<String, TensorInfo> tensors;
+    private final Path tensorListFile;
 
-    private Checkpoint(Path dir, InternVLConfig config, List<SafeTensorsFile> files, Map<String, TensorInfo> tensors) {
+    private Checkpoint(Path dir, InternVLConfig config, GenerationConfig generationConfig, List<SafeTensorsFile> files,
+            Map<String, TensorInfo> tensors, Path tensorListFile) {
         this.dir = dir;
         this.config = config;
+        this.generationConfig = generationConfig;
         this.files = files;
         this.tensors = tensors;
+        this.tensorListFile = tensorListFile;
     }
 
+    /** Opens and validates: every tensor the model needs must be present with the shape config.json implies. */
     public static Checkpoint open(Path dir) {
-        if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a checkpoint directory");
-        InternVLConfig config = InternVLConfig.read(dir.resolve("config.json"));
+        return open(dir, true);
+    }
+
+    /**
+     * Opens a checkpoint; with {@code checkModelTensors} false, only the files themselves are checked
+     * (headers, index, config), so a partial checkpoint can still be inspected.
+     */
+    public static Checkpoint open(Path dir, boolean checkModelTensors) {
+        if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a checkpoint directory (no such directory)");
+        InternVLConfig config = InternVLConfig.read(dir.resolve(CONFIG));
+        GenerationConfig generation = GenerationConfig.read(dir);
         List<SafeTensorsFile> files = new ArrayList<>();
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        Path listFile;
         try {
-            Path index = dir.resolve("model.safetensors.index.json");
+            Path index = dir.resolve(INDEX);
             if (Files.exists(index)) {
-                JsonNode map;
-                try {
-                    map = new ObjectMapper().readTree(Files.readString(index)).path("weight_map");
-                } catch (IOException e) {
-                    throw new CheckpointException(index + ": malformed JSON: " + e.getMessage(), e);
-                }
-                if (!map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map'");
-                Map<String, SafeTensorsFile> byName = new LinkedHashMap<>();
-                for (var it = map.fields(); it.hasNext(); ) {
-                    var e = it.next();
-                    String shard = e.getValue().asText();
-                    SafeTensorsFile f = byName.get(shard);
-                    if (f == null) {
-                        Path p = dir.resolve(shard);
-                        if (!Files.exists(p)) throw new CheckpointException(index + ": names shard " + shard + " (for tensor " + e.getKey() + "), which does not exist");
-                        f = SafeTensorsFile.open(p);
-                        byName.put(shard, f);
-                        files.add(f);
-                    }
-                    TensorInfo t = f.tensors().get(e.getKey());
-                    if (t == null) throw new CheckpointException(index + ": tensor " + e.getKey() + " is mapped to " + shard + ", which lacks it");
-                    tensors.put(e.getKey(), t);
-                }
+                listFile = index;
+                readSharded(dir, index, files, tensors);
             } else {
-                Path single = dir.resolve("model.safetensors");
-                if (!Files.exists(single)) throw new CheckpointException(dir + ": has neither model.safetensors nor model.safetensors.index.json");
-                SafeTensorsFile f = SafeTensorsFile.open(single);
+                listFile = dir.resolve(SINGLE_FILE);
+                if (!Files.exists(listFile)) {
+                    throw new CheckpointException(dir + ": has neither " + SINGLE_FILE + " nor " + INDEX + "; is this a checkpoint directory?");
+                }
+                SafeTensorsFile f = SafeTensorsFile.open(listFile);
                 files.add(f);
                 tensors.putAll(f.tensors());
             }
+            Checkpoint ckpt = new Checkpoint(dir, config, generation, Collections.unmodifiableList(files),
+                    Collections.unmodifiableMap(tensors), listFile);
+            if (checkModelTensors) ckpt.validate();
+            return ckpt;
         } catch (RuntimeException e) {
             files.forEach(SafeTensorsFile::close);
             throw e;
         }
-        return new Checkpoint(dir, config, files, Collections.unmodifiableMap(tensors));
+    }
+
+    private static void readSharded(Path dir, Path index, List<SafeTensorsFile> files, Map<String, TensorInfo> tensors) {
+        JsonNode root;
+        try {
+            root = SafeTensorsFile.JSON.readTree(Files.readString(index));
+        } catch (IOException e) {
+            throw new CheckpointException(index + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+        JsonNode map = root == null ? null : root.get("weight_map");
+        if (map == null || !map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map' {tensor name: shard file}");
+        Path base = dir.toAbsolutePath().normalize();
+        Map<Path, SafeTensorsFile> shards = new LinkedHashMap<>();
+        Map<String, Path> listed = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
+            String name = e.getKey();
+            if (!e.getValue().isTextual()) throw new CheckpointException(index + ": weight_map entry for " + name + " must be a file name, got " + e.getValue());
+            String shardName = e.getValue().textValue();
+            Path p = dir.resolve(shardName).normalize();
+            Path absolute = p.toAbsolutePath().normalize();
+            if (!absolute.startsWith(base) || absolute.equals(base)) {
+                throw new CheckpointException(index + ": weight_map names shard '" + shardName + "' (for tensor " + name + "), which is not a file inside the checkpoint directory");
+            }
+            SafeTensorsFile f = shards.get(p);
+            if (f == null) {
+                if (!Files.isRegularFile(p)) {
+                    throw new CheckpointException(index + ": names shard " + shardName + " (for tensor " + name + "), which does not exist");
+                }
+                f = SafeTensorsFile.open(p);
+                shards.put(p, f);
+                files.add(f);
+            }
+            TensorInfo t = f.tensors().get(name);
+            if (t == null) throw new CheckpointException(index + ": tensor " + name + " is mapped to " + shardName + ", which lacks it");
+            tensors.put(name, t);
+            listed.put(name, p);
+        }
+        // A tensor in two shards, or in a shard the index does not send it to, means the files and the index disagree.
+        for (SafeTensorsFile f : files) {
+            for (String name : f.tensors().keySet()) {
+                Path owner = listed.get(name);
+                if (owner == null) {
+                    throw new CheckpointException(f.path() + ": holds tensor " + name + ", which " + index.getFileName() + " does not list");
+                }
+                if (!owner.equals(f.path())) {
+                    throw new CheckpointException(f.path() + ": holds tensor " + name + ", which is also in " + owner.getFileName()
+                            + " (the index maps it there); each tensor must be in one shard only");
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that every tensor the model needs (see {@link InternVLTensors#expected}) is present
+     * with the shape config.json implies; the error names the first that is not.
+     */
+    public void validate() {
+        Map<String, long[]> expected = InternVLTensors.expected(config);
+        int present = 0;
+        for (String name : expected.keySet()) if (tensors.containsKey(name)) present++;
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            TensorInfo t = tensors.get(e.getKey());
+            if (t == null) {
+                throw new CheckpointException(tensorListFile + ": tensor " + e.getKey() + " is missing; the model needs it with shape "
+                        + TensorInfo.shapeString(e.getValue()) + " (" + present + " of " + expected.size() + " required tensors present)");
+            }
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new CheckpointException(t.file() + ": tensor " + e.getKey() + " has shape " + t.shapeString()
+                        + ", but config.json implies " + TensorInfo.shapeString(e.getValue()));
+            }
+        }
     }
 
     public Path dir() {
@@ -84,8 +161,19 @@ public final class Checkpoint implements AutoCloseable {
         return config;
     }
 
+    /** generation_config.json, or defaults from config.json when the file is absent. */
+    public GenerationConfig generationConfig() {
+        return generationConfig;
+    }
+
+    /** All tensors by name, in index (or header) order. */
     public Map<String, TensorInfo> tensors() {
         return tensors;
+    }
+
+    /** The safetensors files, one per shard. */
+    public List<SafeTensorsFile> files() {
+        return files;
     }
 
     public boolean has(String name) {
@@ -95,10 +183,10 @@ public final class Checkpoint implements AutoCloseable {
     /** The tensor with this name and exactly this shape. */
     public TensorInfo tensor(String name, long... shape) {
         TensorInfo t = tensors.get(name);
-        if (t == null) throw new CheckpointException(dir + ": tensor " + name + " is missing (the model needs it)");
+        if (t == null) throw new CheckpointException(tensorListFile + ": tensor " + name + " is missing (the model needs it with shape " + TensorInfo.shapeString(shape) + ")");
         if (!Arrays.equals(t.shape(), shape)) {
             throw new CheckpointException(t.file() + ": tensor " + name + " has shape " + t.shapeString()
-                    + ", config.json implies " + Arrays.toString(shape));
+                    + ", but config.json implies " + TensorInfo.shapeString(shape));
         }
         return t;
     }
@@ -111,13 +199,21 @@ public final class Checkpoint implements AutoCloseable {
 
     /** A small tensor (norm weight, bias, embedding) widened to float32 on the heap. */
     public float[] floats(String name, long... shape) {
-        TensorInfo t = tensor(name, shape);
-        long n = t.elementCount();
-        return Weight.of(t.dtype(), t.data(), 1, Math.toIntExact(n)).toFloatArray();
+        return tensor(name, shape).toFloatArray();
     }
 
     @Override
     public void close() {
         files.forEach(SafeTensorsFile::close);
+    }
+
+    static String readText(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(file + ": not found", e);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        }
     }
 }

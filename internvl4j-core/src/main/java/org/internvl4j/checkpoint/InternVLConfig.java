@@ -1,7 +1,6 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -22,23 +21,27 @@ public record InternVLConfig(
         String template) {
 
     public static final String MODEL_TYPE = "internvl_chat";
+    public static final String ARCHITECTURE = "InternVLChatModel";
 
     public static InternVLConfig read(Path configJson) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readString(configJson));
+            root = SafeTensorsFile.JSON.readTree(Files.readString(configJson));
         } catch (NoSuchFileException e) {
             throw new CheckpointException(configJson + ": not found (a checkpoint directory needs config.json)");
         } catch (IOException e) {
-            throw new CheckpointException(configJson + ": malformed JSON: " + e.getMessage(), e);
+            throw new CheckpointException(configJson + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
         return fromJson(configJson.toString(), root);
     }
 
     public static InternVLConfig fromJson(String where, JsonNode root) {
+        if (root == null || !root.isObject()) throw new CheckpointException(where + ": must be a JSON object");
         ConfigReader r = new ConfigReader(where, root);
         String type = r.text("model_type", null);
         r.require(MODEL_TYPE.equals(type), "model_type '" + type + "' is not supported (supported: " + MODEL_TYPE + ")");
+        String arch = root.path("architectures").path(0).asText(ARCHITECTURE);
+        r.require(arch.equals(ARCHITECTURE), "architecture '" + arch + "' is not supported (supported: " + ARCHITECTURE + ")");
         r.require(root.path("vision_config").isObject(), "missing object 'vision_config'");
         r.require(root.path("llm_config").isObject(), "missing object 'llm_config'");
         VisionConfig vision = VisionConfig.fromJson(where + " vision_config", root.get("vision_config"));

@@ -22,11 +22,14 @@ public record LlmConfig(
     }
 
     public static final String INTERNLM2 = "InternLM2ForCausalLM";
+    public static final String MODEL_TYPE = "internlm2";
 
     public static LlmConfig fromJson(String where, JsonNode node) {
         ConfigReader r = new ConfigReader(where, node);
         String arch = node.path("architectures").path(0).asText(INTERNLM2);
         r.require(arch.equals(INTERNLM2), "llm architecture '" + arch + "' is not supported (supported: " + INTERNLM2 + ")");
+        String modelType = r.text("model_type", MODEL_TYPE);
+        r.require(modelType.equals(MODEL_TYPE), "llm model_type '" + modelType + "' is not supported (supported: " + MODEL_TYPE + ")");
         int heads = r.integer("num_attention_heads");
         RopeScaling scaling = null;
         if (r.has("rope_scaling")) {
@@ -58,6 +61,7 @@ public record LlmConfig(
         r.require(c.headDim() % 2 == 0, "head dim " + c.headDim() + " must be even for rotary embeddings");
         r.require(c.vocabSize > 0 && c.numHiddenLayers > 0 && c.intermediateSize > 0 && c.maxPositionEmbeddings > 0,
                 "vocab_size, num_hidden_layers, intermediate_size and max_position_embeddings must be positive");
+        r.require(c.ropeTheta > 0 && c.rmsNormEps > 0, "rope_theta and rms_norm_eps must be positive");
         return c;
     }
 

@@ -19,8 +19,15 @@ public record VisionConfig(
         double layerNormEps,
         String hiddenAct) {
 
+    public static final String MODEL_TYPE = "intern_vit_6b";
+    public static final String ARCHITECTURE = "InternVisionModel";
+
     public static VisionConfig fromJson(String where, JsonNode node) {
         ConfigReader r = new ConfigReader(where, node);
+        String type = r.text("model_type", MODEL_TYPE);
+        r.require(type.equals(MODEL_TYPE), "vision model_type '" + type + "' is not supported (supported: " + MODEL_TYPE + ")");
+        String arch = node.path("architectures").path(0).asText(ARCHITECTURE);
+        r.require(arch.equals(ARCHITECTURE), "vision architecture '" + arch + "' is not supported (supported: " + ARCHITECTURE + ")");
         VisionConfig c = new VisionConfig(
                 r.integer("hidden_size"),
                 r.integer("num_attention_heads"),
@@ -41,6 +48,7 @@ public record VisionConfig(
         r.require(c.patchSize > 0 && c.imageSize % c.patchSize == 0,
                 "image_size " + c.imageSize + " must be a multiple of patch_size " + c.patchSize);
         r.require(c.numHiddenLayers > 0 && c.intermediateSize > 0, "num_hidden_layers and intermediate_size must be positive");
+        r.require(c.layerNormEps > 0, "layer_norm_eps " + c.layerNormEps + " must be positive");
         return c;
     }
 

@@ -1,20 +1,53 @@
 package org.internvl4j.tensor;
 
+import static org.internvl4j.tensor.VectorLoads.F;
+import static org.internvl4j.tensor.VectorLoads.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
- * Products of a weight matrix W [rows, cols] with float32 activations, y = x W^T.
- * This is the API contract; the implementation is a plain scalar loop until the Vector API
- * kernels land.
+ * Products of a weight matrix W [rows, cols] with float32 activations, y = x W^T, spread over
+ * {@link Parallel}'s threads by output rows.
+ * <ul>
+ * <li>One token (decode): memory-bound; four rows stream at once, widened in registers.</li>
+ * <li>A few tokens (batched decode): each weight row is widened once into a buffer and dotted with
+ * every token, so the weights stream from memory once.</li>
+ * <li>Many tokens (prefill, vision): compute-bound; a register tile of 6 rows x 2L tokens is
+ * accumulated over a K block of widened weights that stays in cache for all tokens.</li>
+ * </ul>
  */
 public final class MatMul {
+    /** Below this many tokens matMul streams weight rows instead of tiling. */
+    static final int TILE_MIN_TOKENS = 8;
+    /** Register tile: 6 weight rows by 2 vectors of tokens (12 accumulators). */
+    private static final int MR = 6;
+    private static final int NT = 2 * L;
+    /** K block: a 2L-token slice of packed x is KC * NT floats and stays in L1. */
+    private static final int KC = 128;
+    /** Rows widened per K block; their outputs for all tokens stay in L2. */
+    private static final int RB = 16 * MR;
+
+    private static final ThreadLocal<float[]> ROW_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> W_BUF = ThreadLocal.withInitial(() -> new float[RB * KC]);
+    private static final ThreadLocal<float[]> Y_BUF = ThreadLocal.withInitial(() -> new float[0]);
+
     private MatMul() {
     }
 
     /** Matrix-vector, for decode: y[yOff + r] = sum_c W[r, c] * x[xOff + c] for r in [0, rows). */
     public static void matVec(Weight w, float[] x, int xOff, float[] y, int yOff) {
-        for (int r = 0; r < w.rows(); r++) {
-            float acc = 0;
-            for (int c = 0; c < w.cols(); c++) acc += w.get(r, c) * x[xOff + c];
-            y[yOff + r] = acc;
+        checkRange("x", x, xOff, w.cols());
+        checkRange("y", y, yOff, w.rows());
+        switch (w) {
+            case Bf16Weight b -> {
+                float[] xs = splitEvenOdd(x, xOff, w.cols());
+                Parallel.forRange(w.rows(), 4, (r0, r1) -> bf16Rows(b, xs, x, xOff, y, yOff, r0, r1));
+            }
+            case F32Weight f -> Parallel.forRange(w.rows(), 4, (r0, r1) -> f32Rows(f, x, xOff, y, yOff, r0, r1));
+            case F16Weight h -> Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(h, x, xOff, 1, y, yOff, r0, r1));
         }
     }
 
@@ -23,6 +56,252 @@ public final class MatMul {
      * row-major; y[t, r] = sum_c W[r, c] * x[t, c].
      */
     public static void matMul(Weight w, float[] x, int n, float[] y) {
-        for (int t = 0; t < n; t++) matVec(w, x, t * w.cols(), y, t * w.rows());
+        matMul(w, x, 0, n, y, 0);
+    }
+
+    /** As {@link #matMul(Weight, float[], int, float[])} with x starting at xOff and y at yOff. */
+    public static void matMul(Weight w, float[] x, int xOff, int n, float[] y, int yOff) {
+        if (n < 0) throw new IllegalArgumentException("token count must not be negative, got " + n);
+        checkRange("x", x, xOff, (long) n * w.cols());
+        checkRange("y", y, yOff, (long) n * w.rows());
+        if (n == 0) return;
+        if (n == 1) {
+            matVec(w, x, xOff, y, yOff);
+        } else if (n < TILE_MIN_TOKENS) {
+            Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
+        } else {
+            tiled(w, x, xOff, n, y, yOff);
+        }
+    }
+
+    /** A linear layer with bias: y[t, r] = bias[r] + sum_c W[r, c] * x[t, c]. */
+    public static void matMul(Weight w, float[] bias, float[] x, int n, float[] y) {
+        if (bias.length != w.rows()) {
+            throw new IllegalArgumentException("bias has " + bias.length + " elements, weight has " + w.rows() + " rows");
+        }
+        matMul(w, x, 0, n, y, 0);
+        for (int t = 0; t < n; t++) Ops.add(y, t * w.rows(), bias, 0, w.rows());
+    }
+
+    private static void checkRange(String what, float[] a, int off, long len) {
+        if (off < 0 || off + len > a.length) {
+            throw new IllegalArgumentException(what + " needs " + len + " floats from offset " + off + " but has length " + a.length);
+        }
+    }
+
+    // ---- one token ----
+
+    /**
+     * Each int of a bf16 row holds two weights: the low half is the even column, the high half the
+     * odd one. Shifting left by 16 widens the even ones and masking the low half the odd ones, with
+     * no lane shuffles; x is permuted to match (see {@link #splitEvenOdd}).
+     */
+    private static void bf16Rows(Bf16Weight w, float[] xs, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        MemorySegment s = w.segment();
+        int cols = w.cols();
+        long rowBytes = 2L * cols;
+        int up = cols - cols % (2 * L);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < up; c += 2 * L) {
+                FloatVector xe = FloatVector.fromArray(F, xs, c);
+                FloatVector xo = FloatVector.fromArray(F, xs, c + L);
+                long o = 2L * c;
+                IntVector p0 = VectorLoads.i32(s, b0 + o), p1 = VectorLoads.i32(s, b1 + o);
+                IntVector p2 = VectorLoads.i32(s, b2 + o), p3 = VectorLoads.i32(s, b3 + o);
+                a0 = VectorLoads.even(p0).fma(xe, a0);
+                a1 = VectorLoads.even(p1).fma(xe, a1);
+                a2 = VectorLoads.even(p2).fma(xe, a2);
+                a3 = VectorLoads.even(p3).fma(xe, a3);
+                a0 = VectorLoads.odd(p0).fma(xo, a0);
+                a1 = VectorLoads.odd(p1).fma(xo, a1);
+                a2 = VectorLoads.odd(p2).fma(xo, a2);
+                a3 = VectorLoads.odd(p3).fma(xo, a3);
+            }
+            y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
+            y[yOff + r + 1] = VectorLoads.sum(a1) + scalarTail(w, r + 1, x, xOff, up);
+            y[yOff + r + 2] = VectorLoads.sum(a2) + scalarTail(w, r + 2, x, xOff, up);
+            y[yOff + r + 3] = VectorLoads.sum(a3) + scalarTail(w, r + 3, x, xOff, up);
+        }
+        for (; r < r1; r++) {
+            long b0 = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int c = 0; c < up; c += 2 * L) {
+                IntVector p0 = VectorLoads.i32(s, b0 + 2L * c);
+                a0 = VectorLoads.even(p0).fma(FloatVector.fromArray(F, xs, c), a0);
+                a1 = VectorLoads.odd(p0).fma(FloatVector.fromArray(F, xs, c + L), a1);
+            }
+            y[yOff + r] = VectorLoads.sum(a0.add(a1)) + scalarTail(w, r, x, xOff, up);
+        }
+    }
+
+    /**
+     * x permuted to match {@link #bf16Rows}: in each block of 2L values, the even-indexed ones
+     * first, then the odd-indexed ones. The tail that does not fill a block is left out.
+     */
+    private static float[] splitEvenOdd(float[] x, int xOff, int cols) {
+        int up = cols - cols % (2 * L);
+        float[] xs = new float[up];
+        for (int b = 0; b < up; b += 2 * L) {
+            for (int j = 0; j < L; j++) {
+                xs[b + j] = x[xOff + b + 2 * j];
+                xs[b + L + j] = x[xOff + b + 2 * j + 1];
+            }
+        }
+        return xs;
+    }
+
+    private static void f32Rows(F32Weight w, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        MemorySegment s = w.segment();
+        int cols = w.cols();
+        long rowBytes = 4L * cols;
+        int up = F.loopBound(cols);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < up; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                long o = 4L * c;
+                a0 = VectorLoads.f32(s, b0 + o).fma(xv, a0);
+                a1 = VectorLoads.f32(s, b1 + o).fma(xv, a1);
+                a2 = VectorLoads.f32(s, b2 + o).fma(xv, a2);
+                a3 = VectorLoads.f32(s, b3 + o).fma(xv, a3);
+            }
+            y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
+            y[yOff + r + 1] = VectorLoads.sum(a1) + scalarTail(w, r + 1, x, xOff, up);
+            y[yOff + r + 2] = VectorLoads.sum(a2) + scalarTail(w, r + 2, x, xOff, up);
+            y[yOff + r + 3] = VectorLoads.sum(a3) + scalarTail(w, r + 3, x, xOff, up);
+        }
+        for (; r < r1; r++) {
+            long b0 = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(F);
+            for (int c = 0; c < up; c += L) a0 = VectorLoads.f32(s, b0 + 4L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
+        }
+    }
+
+    /** The columns [from, cols) of row r that do not fill a vector. */
+    private static float scalarTail(Weight w, int r, float[] x, int xOff, int from) {
+        float acc = 0;
+        for (int c = from; c < w.cols(); c++) acc += w.get(r, c) * x[xOff + c];
+        return acc;
+    }
+
+    // ---- a few tokens: widen each row once, dot it with every token ----
+
+    private static void streamRows(Weight w, float[] x, int xOff, int n, float[] y, int yOff, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows();
+        float[] buf = ROW_BUF.get();
+        if (buf.length < cols) {
+            buf = new float[cols];
+            ROW_BUF.set(buf);
+        }
+        for (int r = r0; r < r1; r++) {
+            VectorLoads.widen(w, r, 0, buf, 0, cols);
+            for (int t = 0; t < n; t++) y[yOff + t * rows + r] = Ops.dot(buf, 0, x, xOff + t * cols, cols);
+        }
+    }
+
+    // ---- many tokens: register-tiled ----
+
+    private static void tiled(Weight w, float[] x, int xOff, int n, float[] y, int yOff) {
+        int cols = w.cols();
+        int groups = (n + NT - 1) / NT;
+        // x packed by groups of NT tokens, k-major inside a group: xp[(g * cols + k) * NT + j] = x[g*NT + j, k].
+        // Padding tokens are zero and their outputs are dropped.
+        float[] xp = new float[groups * cols * NT];
+        for (int t = 0; t < n; t++) {
+            int g = t / NT, j = t % NT, src = xOff + t * cols, dst = g * cols * NT + j;
+            for (int k = 0; k < cols; k++) xp[dst + k * NT] = x[src + k];
+        }
+        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, xp, groups, n, y, yOff, r0, r1));
+    }
+
+    private static void tiledRows(Weight w, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), nPad = groups * NT;
+        float[] wb = W_BUF.get();
+        float[] yb = Y_BUF.get();
+        if (yb.length < RB * nPad) {
+            yb = new float[RB * nPad];
+            Y_BUF.set(yb);
+        }
+        for (int rb = r0; rb < r1; rb += RB) {
+            int nr = Math.min(RB, r1 - rb);
+            for (int k0 = 0; k0 < cols; k0 += KC) {
+                int kc = Math.min(KC, cols - k0);
+                for (int i = 0; i < nr; i++) VectorLoads.widen(w, rb + i, k0, wb, i * KC, kc);
+                boolean first = k0 == 0;
+                for (int g = 0; g < groups; g++) {
+                    int xBase = (g * cols + k0) * NT;
+                    int i = 0;
+                    for (; i + MR <= nr; i += MR) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
+                }
+            }
+            // yb is [rows of this block][tokens]; y is [tokens][rows].
+            for (int t = 0; t < n; t++) {
+                int dst = yOff + t * rows + rb;
+                for (int i = 0; i < nr; i++) y[dst + i] = yb[i * nPad + t];
+            }
+        }
+    }
+
+    /** yb[i, 0 .. 2L) (+)= sum_k wb[i, k] * xp[k, 0 .. 2L) for 6 rows i, row stride KC in wb and ys in yb. */
+    private static void tile6(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int k = 0; k < kc; k++) {
+            int xi = xBase + k * NT;
+            FloatVector x0 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(F, xp, xi + L);
+            int wi = wBase + k;
+            FloatVector b = FloatVector.broadcast(F, wb[wi]);
+            c00 = x0.fma(b, c00);
+            c01 = x1.fma(b, c01);
+            b = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x0.fma(b, c10);
+            c11 = x1.fma(b, c11);
+            b = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x0.fma(b, c20);
+            c21 = x1.fma(b, c21);
+            b = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x0.fma(b, c30);
+            c31 = x1.fma(b, c31);
+            b = FloatVector.broadcast(F, wb[wi + 4 * KC]);
+            c40 = x0.fma(b, c40);
+            c41 = x1.fma(b, c41);
+            b = FloatVector.broadcast(F, wb[wi + 5 * KC]);
+            c50 = x0.fma(b, c50);
+            c51 = x1.fma(b, c51);
+        }
+        store(c00, c01, yb, yBase, first);
+        store(c10, c11, yb, yBase + ys, first);
+        store(c20, c21, yb, yBase + 2 * ys, first);
+        store(c30, c31, yb, yBase + 3 * ys, first);
+        store(c40, c41, yb, yBase + 4 * ys, first);
+        store(c50, c51, yb, yBase + 5 * ys, first);
+    }
+
+    private static void tile1(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, boolean first) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        for (int k = 0; k < kc; k++) {
+            int xi = xBase + k * NT;
+            FloatVector b = FloatVector.broadcast(F, wb[wBase + k]);
+            c0 = FloatVector.fromArray(F, xp, xi).fma(b, c0);
+            c1 = FloatVector.fromArray(F, xp, xi + L).fma(b, c1);
+        }
+        store(c0, c1, yb, yBase, first);
+    }
+
+    private static void store(FloatVector c0, FloatVector c1, float[] yb, int at, boolean first) {
+        if (!first) {
+            c0 = c0.add(FloatVector.fromArray(F, yb, at));
+            c1 = c1.add(FloatVector.fromArray(F, yb, at + L));
+        }
+        c0.intoArray(yb, at);
+        c1.intoArray(yb, at + L);
     }
 }

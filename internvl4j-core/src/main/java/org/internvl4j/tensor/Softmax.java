@@ -1,20 +1,34 @@
 package org.internvl4j.tensor;
 
-/** Numerically stable softmax in float32. */
+import static org.internvl4j.tensor.VectorLoads.F;
+import static org.internvl4j.tensor.VectorLoads.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Numerically stable softmax in float32 (the max is subtracted before exp). */
 public final class Softmax {
     private Softmax() {
     }
 
     /** In place over x[off, off + n). */
     public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
-        float sum = 0;
-        for (int i = off; i < off + n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
-            sum += x[i];
+        if (n == 0) return;
+        float max = Ops.max(x, off, n);
+        FloatVector m = FloatVector.broadcast(F, max);
+        FloatVector s = FloatVector.zero(F);
+        int i = 0;
+        int up = F.loopBound(n);
+        for (; i < up; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            s = s.add(e);
         }
-        float inv = 1f / sum;
-        for (int i = off; i < off + n; i++) x[i] *= inv;
+        float sum = VectorLoads.sum(s);
+        for (; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        Ops.scale(x, off, n, 1f / sum);
     }
 }

@@ -1,0 +1,58 @@
+package org.internvl4j.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `internvl bench`: speed measurements, each reported next to this machine's measured limits. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measures speed against this machine's limits, probed in the same run.",
+        subcommands = {BenchCommand.Kernels.class})
+public final class BenchCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(
+            name = "kernels",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Probes memory-read bandwidth and FP32 FMA peak, then times BF16 matrix-vector products at",
+                "InternVL2-8B's sizes (GB/s) and a 512-token matrix-matrix product (GFLOP/s), as shares of the probes."
+            })
+    static final class Kernels implements Callable<Integer> {
+        @Option(names = "--threads", split = ",", defaultValue = "1,2", paramLabel = "N[,N...]",
+                description = "Thread counts to run with (default: ${DEFAULT-VALUE}).")
+        List<Integer> threads;
+
+        @Option(names = "--seconds", defaultValue = "3", paramLabel = "S",
+                description = "Measuring time per kernel and thread count, after warm-up (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--probe-mib", defaultValue = "2048", paramLabel = "MIB",
+                description = "Size of the buffer the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
+        int probeMib;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            for (int t : threads) {
+                if (t < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--threads: each count must be at least 1, got " + t);
+            }
+            if (!(seconds > 0)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--seconds must be positive, got " + seconds);
+            if (probeMib < 64) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--probe-mib must be at least 64 (to defeat the caches), got " + probeMib);
+            new KernelBench(spec.commandLine().getOut(), seconds, probeMib).run(threads);
+            return 0;
+        }
+    }
+}

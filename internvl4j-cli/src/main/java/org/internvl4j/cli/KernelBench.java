@@ -1,0 +1,255 @@
+package org.internvl4j.cli;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.LongSupplier;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.internvl4j.tensor.DType;
+import org.internvl4j.tensor.MatMul;
+import org.internvl4j.tensor.Parallel;
+import org.internvl4j.tensor.Weight;
+
+/**
+ * The kernel benchmark behind `internvl bench kernels`. Ratios are taken against probes run with the
+ * same thread count just before the kernels, because this machine's bandwidth swings over minutes.
+ */
+final class KernelBench {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Weights cycled through in matrix-vector runs, so they come from memory and not the last-level cache. */
+    private static final long MIN_STREAMED_BYTES = 512L << 20;
+
+    /** [rows, cols] of InternVL2-8B's language model: wqkv, wo, w1/w3, w2, output. */
+    private static final int[][] MATVEC_SHAPES = {{6144, 4096}, {4096, 4096}, {14336, 4096}, {4096, 14336}, {92553, 4096}};
+    private static final int MATMUL_TOKENS = 512;
+    private static final int[] MATMUL_SHAPE = {14336, 4096};
+
+    private final PrintWriter out;
+    private final double seconds;
+    private final int probeMib;
+
+    KernelBench(PrintWriter out, double seconds, int probeMib) {
+        this.out = out;
+        this.seconds = seconds;
+        this.probeMib = probeMib;
+    }
+
+    /** One measured figure: rates of the repetitions (GB/s or GFLOP/s). */
+    record Result(String name, int threads, String unit, double[] rates, double limit) {
+        double median() {
+            return percentile(0.5);
+        }
+
+        double percentile(double p) {
+            double[] s = rates.clone();
+            Arrays.sort(s);
+            return s[(int) Math.round(p * (s.length - 1))];
+        }
+    }
+
+    void run(List<Integer> threadCounts) {
+        int before = Parallel.threads();
+        out.printf("# internvl bench kernels — %s, %d available processors, %d-bit vectors, Java %s%n",
+                Instant.now().truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
+                F.vectorBitSize(), Runtime.version());
+        out.flush();
+        List<Result> results = new ArrayList<>();
+        try {
+            for (int t : threadCounts) {
+                Parallel.setThreads(t);
+                Result bw = memoryProbe(t);
+                Result fma = fmaProbe(t);
+                results.add(bw);
+                results.add(fma);
+                print(bw);
+                print(fma);
+                for (int[] shape : MATVEC_SHAPES) {
+                    Result r = matVec(shape[0], shape[1], t, bw.median());
+                    results.add(r);
+                    print(r);
+                }
+                Result mm = matMul(MATMUL_TOKENS, MATMUL_SHAPE[0], MATMUL_SHAPE[1], t, fma.median());
+                results.add(mm);
+                print(mm);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+        out.println();
+        out.println("| kernel | threads | median | p10–p90 | limit (probe median) | share of limit |");
+        out.println("|---|---|---|---|---|---|");
+        for (Result r : results) {
+            String share = r.limit() > 0 ? String.format("%.0f %%", 100 * r.median() / r.limit()) : "—";
+            String limit = r.limit() > 0 ? String.format("%.1f %s", r.limit(), r.unit()) : "—";
+            out.printf("| %s | %d | %.1f %s | %.1f–%.1f | %s | %s |%n", r.name(), r.threads(), r.median(), r.unit(),
+                    r.percentile(0.1), r.percentile(0.9), limit, share);
+        }
+        out.flush();
+    }
+
+    private void print(Result r) {
+        out.printf("  %-40s %d thread(s): median %7.1f %s (p10 %.1f, p90 %.1f, %d runs)%s%n", r.name(), r.threads(),
+                r.median(), r.unit(), r.percentile(0.1), r.percentile(0.9), r.rates().length,
+                r.limit() > 0 ? String.format(", %.0f %% of %.1f", 100 * r.median() / r.limit(), r.limit()) : "");
+        out.flush();
+    }
+
+    /** Times op repeatedly: warm-up for a third of the time (at least twice), then measure. */
+    private double[] repeat(LongSupplier op, double workPerCall) {
+        long warmEnd = System.nanoTime() + (long) (seconds / 3 * 1e9);
+        int warm = 0;
+        while (warm < 2 || System.nanoTime() < warmEnd) {
+            op.getAsLong();
+            warm++;
+        }
+        List<Double> rates = new ArrayList<>();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (rates.size() < 3 || (System.nanoTime() < end && rates.size() < 10_000)) {
+            long t0 = System.nanoTime();
+            op.getAsLong();
+            rates.add(workPerCall / (System.nanoTime() - t0));
+        }
+        return rates.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    // ---- probes ----
+
+    private Result memoryProbe(int threads) {
+        long bytes = (long) probeMib << 20;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(bytes, 64);
+            fill(buf, 1);
+            int chunkBytes = 1 << 20;
+            int chunks = (int) (bytes / chunkBytes);
+            double[] sink = new double[1];
+            double[] rates = repeat(() -> {
+                float[] partial = new float[chunks];
+                Parallel.forRange(chunks, 1, (c0, c1) -> {
+                    for (int c = c0; c < c1; c++) partial[c] = sumFloats(buf, (long) c * chunkBytes, chunkBytes);
+                });
+                sink[0] += partial[0];
+                return 0;
+            }, bytes);
+            if (sink[0] == 42) out.print("");
+            return new Result("memory read probe (" + probeMib + " MiB, vector sum)", threads, "GB/s", rates, 0);
+        }
+    }
+
+    private static float sumFloats(MemorySegment s, long off, long len) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long step = F.vectorByteSize();
+        for (long o = off, end = off + len; o < end; o += 4 * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, s, o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, s, o + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, s, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, s, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    private Result fmaProbe(int threads) {
+        long iters = 20_000_000L;
+        double flopsPerCall = (double) threads * iters * 12 * F.length() * 2;
+        float[] sink = new float[threads];
+        double[] rates = repeat(() -> {
+            Parallel.forRange(threads, 1, (a, b) -> {
+                for (int i = a; i < b; i++) sink[i] = fmaLoop(iters);
+            });
+            return 0;
+        }, flopsPerCall);
+        return new Result("FP32 FMA probe (12 accumulators)", threads, "GFLOP/s", rates, 0);
+    }
+
+    private static float fmaLoop(long iters) {
+        FloatVector m = FloatVector.broadcast(F, 0.999999f), c = FloatVector.broadcast(F, 1e-7f);
+        FloatVector a0 = FloatVector.broadcast(F, 1f), a1 = a0.add(1), a2 = a0.add(2), a3 = a0.add(3), a4 = a0.add(4), a5 = a0.add(5);
+        FloatVector a6 = a0.add(6), a7 = a0.add(7), a8 = a0.add(8), a9 = a0.add(9), a10 = a0.add(10), a11 = a0.add(11);
+        for (long i = 0; i < iters; i++) {
+            a0 = a0.fma(m, c);
+            a1 = a1.fma(m, c);
+            a2 = a2.fma(m, c);
+            a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c);
+            a5 = a5.fma(m, c);
+            a6 = a6.fma(m, c);
+            a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c);
+            a9 = a9.fma(m, c);
+            a10 = a10.fma(m, c);
+            a11 = a11.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- kernels ----
+
+    private Result matVec(int rows, int cols, int threads, double limit) {
+        long bytes = (long) rows * cols * DType.BF16.bytes();
+        int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
+        try (Arena arena = Arena.ofConfined()) {
+            Weight[] ws = new Weight[copies];
+            for (int i = 0; i < copies; i++) {
+                MemorySegment seg = arena.allocate(bytes, 64);
+                fill(seg, 7 + i);
+                ws[i] = Weight.of(DType.BF16, seg, rows, cols);
+            }
+            float[] x = randomFloats(cols, 3);
+            float[] y = new float[rows];
+            int[] next = {0};
+            double[] rates = repeat(() -> {
+                MatMul.matVec(ws[next[0]++ % copies], x, 0, y, 0);
+                return 0;
+            }, bytes);
+            String name = String.format("BF16 matVec %d×%d%s", rows, cols, copies > 1 ? " (" + copies + " copies)" : "");
+            return new Result(name, threads, "GB/s", rates, limit);
+        }
+    }
+
+    private Result matMul(int n, int rows, int cols, int threads, double limit) {
+        long bytes = (long) rows * cols * DType.BF16.bytes();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(bytes, 64);
+            fill(seg, 11);
+            Weight w = Weight.of(DType.BF16, seg, rows, cols);
+            float[] x = randomFloats(n * cols, 5);
+            float[] y = new float[n * rows];
+            double flops = 2.0 * n * rows * cols;
+            double[] rates = repeat(() -> {
+                MatMul.matMul(w, x, n, y);
+                return 0;
+            }, flops);
+            return new Result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s", rates, limit);
+        }
+    }
+
+    /** Random bf16 values of moderate size (exponents around 2^-7, random sign and mantissa). */
+    private static void fill(MemorySegment seg, long seed) {
+        long s = seed * 0x9E3779B97F4A7C15L + 1;
+        ValueLayout.OfLong layout = ValueLayout.JAVA_LONG_UNALIGNED;
+        long n = seg.byteSize() / 8;
+        for (long i = 0; i < n; i++) {
+            s ^= s << 13;
+            s ^= s >>> 7;
+            s ^= s << 17;
+            seg.setAtIndex(layout, i, (s & 0x807f807f807f807fL) | 0x3c003c003c003c00L);
+        }
+    }
+
+    private static float[] randomFloats(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+}

@@ -1,0 +1,96 @@
+package org.internvl4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Loads of weight elements from memory segments, widened to float vectors of the preferred width. */
+final class VectorLoads {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Half as many bits as F, so its L shorts widen to one float vector. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorLoads() {
+    }
+
+    static FloatVector f32(MemorySegment s, long byteOff) {
+        return FloatVector.fromMemorySegment(F, s, byteOff, LE);
+    }
+
+    /**
+     * Sum of the lanes in a fixed order. reduceLanes(ADD) sums in an unspecified order that changes
+     * once the JIT compiles the call, which would make results depend on warm-up, not just on inputs.
+     */
+    static float sum(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < L; i++) s += v.lane(i);
+        return s;
+    }
+
+    /** L ints, i.e. 2L packed 16-bit values. */
+    static IntVector i32(MemorySegment s, long byteOff) {
+        return IntVector.fromMemorySegment(I, s, byteOff, LE);
+    }
+
+    /** The bf16 values in the low halves of packed pairs (even columns), widened. */
+    static FloatVector even(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The bf16 values in the high halves of packed pairs (odd columns), widened. */
+    static FloatVector odd(IntVector pairs) {
+        return pairs.and(0xffff0000).reinterpretAsFloats();
+    }
+
+    /** bf16 is the top half of a float: widen each short to an int and shift it up 16 bits. */
+    static FloatVector bf16(MemorySegment s, long byteOff) {
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(S, s, byteOff, LE).convertShape(VectorOperators.S2I, I, 0);
+        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * IEEE half to float by bit manipulation (the "magic multiply" from F. Giesen's half_to_float):
+     * move exponent and mantissa into place, rescale by 2^112 (which also normalises subnormals),
+     * then restore infinities/NaNs and the sign.
+     */
+    static FloatVector f16(MemorySegment s, long byteOff) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, byteOff, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        bits = bits.blend(em.or(0x7f800000), h.and(0x7c00).eq(0x7c00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** Widens w[row, c0 .. c0 + len) into dst[dOff ..]. */
+    static void widen(Weight w, int row, int c0, float[] dst, int dOff, int len) {
+        MemorySegment s = w.segment();
+        long e0 = (long) row * w.cols() + c0;
+        int up = F.loopBound(len);
+        int i = 0;
+        switch (w) {
+            case Bf16Weight b -> {
+                long base = e0 * 2;
+                for (; i < up; i += L) bf16(s, base + 2L * i).intoArray(dst, dOff + i);
+                for (; i < len; i++) dst[dOff + i] = Bf16Weight.bf16ToFloat(s.get(Weight.I16_LE, base + 2L * i));
+            }
+            case F16Weight h -> {
+                long base = e0 * 2;
+                for (; i < up; i += L) f16(s, base + 2L * i).intoArray(dst, dOff + i);
+                for (; i < len; i++) dst[dOff + i] = Float.float16ToFloat(s.get(Weight.I16_LE, base + 2L * i));
+            }
+            case F32Weight f -> {
+                long base = e0 * 4;
+                for (; i < up; i += L) f32(s, base + 4L * i).intoArray(dst, dOff + i);
+                for (; i < len; i++) dst[dOff + i] = s.get(Weight.F32_LE, base + 4L * i);
+            }
+        }
+    }
+}
