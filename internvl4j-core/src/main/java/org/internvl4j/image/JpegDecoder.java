@@ -302,6 +302,10 @@ final class JpegDecoder {
         mcusX = ceilDiv(width, 8 * hmax);
         mcusY = ceilDiv(height, 8 * vmax);
         for (Component c : comps) {
+            if (hmax % c.h != 0 || vmax % c.v != 0) {
+                throw error("component " + c.id + " has sampling " + c.h + "x" + c.v + ", not an integer fraction of "
+                        + hmax + "x" + vmax + " (unsupported, as in libjpeg)");
+            }
             c.width = ceilDiv(width * c.h, hmax);
             c.height = ceilDiv(height * c.v, vmax);
             c.blocksW = ceilDiv(c.width, 8);
@@ -688,33 +692,39 @@ final class JpegDecoder {
             }
             idctComponent(c);
         }
-        // Upsample every component to full size (rows x width), as jdsample.c does.
-        byte[][] full = new byte[n][];
-        IntStream.range(0, n).parallel().forEach(i -> full[i] = upsample(comps[i]));
+        // Upsample each row of every component to full width (jdsample.c), then convert it to RGB at once: rows
+        // are independent, so blocks of rows run in parallel without full-size intermediate planes.
         byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 3)];
-        int px = width * height;
-        if (n == 1) {
-            byte[] y = full[0];
-            for (int p = 0; p < px; p++) {
-                rgb[p * 3] = y[p];
-                rgb[p * 3 + 1] = y[p];
-                rgb[p * 3 + 2] = y[p];
-            }
-        } else if (n == 3) {
-            boolean ycc = colorSpaceIsYcc3();
-            if (ycc) {
-                IntStream.range(0, height).parallel().forEach(y -> yccToRgb(full[0], full[1], full[2], rgb,
-                        y * width, (y + 1) * width));
-            } else {
-                for (int p = 0; p < px; p++) {
-                    rgb[p * 3] = full[0][p];
-                    rgb[p * 3 + 1] = full[1][p];
-                    rgb[p * 3 + 2] = full[2][p];
+        int mode = n == 1 ? 0 : n == 3 ? (colorSpaceIsYcc3() ? 1 : 2) : 3;
+        boolean ycck = sawAdobe && adobeTransform != 0;
+        int rowsPerTask = 16;
+        IntStream.range(0, (height + rowsPerTask - 1) / rowsPerTask).parallel().forEach(task -> {
+            byte[][] rows = new byte[n][width];
+            byte[] scratch = new byte[2 * Math.max(width, 8) + 16];
+            int y1 = Math.min(height, (task + 1) * rowsPerTask);
+            for (int y = task * rowsPerTask; y < y1; y++) {
+                for (int i = 0; i < n; i++) {
+                    upsampleRow(comps[i], y, rows[i], scratch);
+                }
+                int o = y * width * 3;
+                switch (mode) {
+                    case 0 -> {
+                        for (int x = 0; x < width; x++, o += 3) {
+                            rgb[o] = rgb[o + 1] = rgb[o + 2] = rows[0][x];
+                        }
+                    }
+                    case 1 -> yccToRgb(rows[0], rows[1], rows[2], width, rgb, o);
+                    case 2 -> {
+                        for (int x = 0; x < width; x++, o += 3) {
+                            rgb[o] = rows[0][x];
+                            rgb[o + 1] = rows[1][x];
+                            rgb[o + 2] = rows[2][x];
+                        }
+                    }
+                    default -> cmykToRgb(rows, width, ycck, rgb, o);
                 }
             }
-        } else {
-            cmykToRgb(full, rgb, px);
-        }
+        });
         return new RgbImage(width, height, rgb);
     }
 
@@ -754,15 +764,15 @@ final class JpegDecoder {
         return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
 
-    /** jdcolor.c ycc_rgb_convert. */
-    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, byte[] rgb, int from, int to) {
-        for (int p = from; p < to; p++) {
+    /** jdcolor.c ycc_rgb_convert for one row of n samples, written at rgb[o...]. */
+    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, int n, byte[] rgb, int o) {
+        for (int p = 0; p < n; p++, o += 3) {
             int yy = y[p] & 0xFF;
             int b = cb[p] & 0xFF;
             int r = cr[p] & 0xFF;
-            rgb[p * 3] = (byte) clamp(yy + CR_R[r]);
-            rgb[p * 3 + 1] = (byte) clamp(yy + ((CB_G[b] + CR_G[r]) >> SCALEBITS));
-            rgb[p * 3 + 2] = (byte) clamp(yy + CB_B[b]);
+            rgb[o] = (byte) clamp(yy + CR_R[r]);
+            rgb[o + 1] = (byte) clamp(yy + ((CB_G[b] + CR_G[r]) >> SCALEBITS));
+            rgb[o + 2] = (byte) clamp(yy + CB_B[b]);
         }
     }
 
@@ -770,9 +780,8 @@ final class JpegDecoder {
      * 4 components: libjpeg gives CMYK (converting YCCK with jdcolor.c ycck_cmyk_convert when the Adobe transform
      * says so), Pillow reads it as "CMYK;I" (inverted, Adobe's convention) and its Convert.c cmyk2rgb gives RGB.
      */
-    private void cmykToRgb(byte[][] f, byte[] rgb, int px) {
-        boolean ycck = sawAdobe && adobeTransform != 0;
-        for (int p = 0; p < px; p++) {
+    private static void cmykToRgb(byte[][] f, int n, boolean ycck, byte[] rgb, int o) {
+        for (int p = 0; p < n; p++) {
             int c0 = f[0][p] & 0xFF;
             int c1 = f[1][p] & 0xFF;
             int c2 = f[2][p] & 0xFF;
@@ -795,9 +804,9 @@ final class JpegDecoder {
             y = 255 - y;
             k = 255 - k;
             int nk = 255 - k;
-            rgb[p * 3] = (byte) clamp(nk - mulDiv255(c, nk));
-            rgb[p * 3 + 1] = (byte) clamp(nk - mulDiv255(m, nk));
-            rgb[p * 3 + 2] = (byte) clamp(nk - mulDiv255(y, nk));
+            rgb[o + p * 3] = (byte) clamp(nk - mulDiv255(c, nk));
+            rgb[o + p * 3 + 1] = (byte) clamp(nk - mulDiv255(m, nk));
+            rgb[o + p * 3 + 2] = (byte) clamp(nk - mulDiv255(y, nk));
         }
     }
 
@@ -807,55 +816,38 @@ final class JpegDecoder {
         return ((t >> 8) + t) >> 8;
     }
 
-    /** Full-size (width x height) samples of one component, upsampled as jdsample.c does with fancy upsampling. */
-    private byte[] upsample(Component c) {
+    /** Row y of one component at full width, upsampled as jdsample.c does with fancy upsampling. */
+    private void upsampleRow(Component c, int y, byte[] out, byte[] scratch) {
         int stride = c.blocksW * 8;
         byte[] in = c.plane;
-        byte[] out = new byte[width * height];
         int hf = hmax / c.h;
         int vf = vmax / c.v;
-        if (hmax % c.h != 0 || vmax % c.v != 0) {
-            throw error("unsupported sampling factors (fractional upsampling ratio) for component " + c.id);
-        }
         if (hf == 1 && vf == 1) {
-            for (int y = 0; y < height; y++) {
-                System.arraycopy(in, y * stride, out, y * width, width);
-            }
+            System.arraycopy(in, y * stride, out, 0, width);
         } else if (hf == 2 && vf == 1 && c.width > 2) {
-            byte[] row = new byte[c.width * 2];
-            for (int y = 0; y < height; y++) {
-                h2v1Fancy(in, y * stride, c.width, row);
-                System.arraycopy(row, 0, out, y * width, width);
-            }
+            h2v1Fancy(in, y * stride, c.width, scratch);
+            System.arraycopy(scratch, 0, out, 0, width);
         } else if (hf == 1 && vf == 2) {
-            for (int y = 0; y < height; y++) {
-                int inRow = y >> 1;
-                int near = inRow * stride;
-                int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1) * stride;
-                int bias = (y & 1) == 0 ? 1 : 2;
-                for (int x = 0; x < width; x++) {
-                    int sum = (in[near + x] & 0xFF) * 3 + (in[other + x] & 0xFF);
-                    out[y * width + x] = (byte) ((sum + bias) >> 2);
-                }
+            int inRow = y >> 1;
+            int near = inRow * stride;
+            int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1) * stride;
+            int bias = (y & 1) == 0 ? 1 : 2;
+            for (int x = 0; x < width; x++) {
+                int sum = (in[near + x] & 0xFF) * 3 + (in[other + x] & 0xFF);
+                out[x] = (byte) ((sum + bias) >> 2);
             }
         } else if (hf == 2 && vf == 2 && c.width > 2) {
-            byte[] row = new byte[c.width * 2];
-            for (int y = 0; y < height; y++) {
-                int inRow = y >> 1;
-                int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1);
-                h2v2Fancy(in, inRow * stride, other * stride, c.width, row);
-                System.arraycopy(row, 0, out, y * width, width);
-            }
+            int inRow = y >> 1;
+            int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1);
+            h2v2Fancy(in, inRow * stride, other * stride, c.width, scratch);
+            System.arraycopy(scratch, 0, out, 0, width);
         } else {
             // jdsample.c int_upsample / h2v1_upsample / h2v2_upsample: plain replication
-            for (int y = 0; y < height; y++) {
-                int src = (y / vf) * stride;
-                for (int x = 0; x < width; x++) {
-                    out[y * width + x] = in[src + x / hf];
-                }
+            int src = (y / vf) * stride;
+            for (int x = 0; x < width; x++) {
+                out[x] = in[src + x / hf];
             }
         }
-        return out;
     }
 
     /** Context row for vertical fancy upsampling: jdmainct.c repeats the first and last real rows. */
