@@ -1,7 +1,11 @@
 package org.internvl4j.image;
 
-import java.util.Arrays;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A baseline and progressive Huffman JPEG decoder that gives the same pixels as Pillow 9.4 over libjpeg-turbo
@@ -764,9 +768,40 @@ final class JpegDecoder {
         return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
 
-    /** jdcolor.c ycc_rgb_convert for one row of n samples, written at rgb[o...]. */
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, INTS.length() * 8)));
+    private static final boolean VECTOR_COLOR = INTS.length() >= 4 && BYTES.length() == INTS.length();
+
+    /**
+     * jdcolor.c ycc_rgb_convert for one row of n samples, written at rgb[o...]. The vector loop evaluates the
+     * same fixed-point expressions that build_ycc_rgb_table stores in its tables, so the bytes are the same.
+     */
     private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, int n, byte[] rgb, int o) {
-        for (int p = 0; p < n; p++, o += 3) {
+        int p = 0;
+        if (VECTOR_COLOR) {
+            int lanes = INTS.length();
+            int[] rr = new int[lanes];
+            int[] gg = new int[lanes];
+            int[] bb = new int[lanes];
+            for (; p <= n - lanes; p += lanes) {
+                IntVector yy = widen(y, p);
+                IntVector b = widen(cb, p).sub(128);
+                IntVector r = widen(cr, p).sub(128);
+                yy.add(r.mul(fix(1.40200)).add(ONE_HALF).lanewise(VectorOperators.ASHR, SCALEBITS))
+                        .max(0).min(255).intoArray(rr, 0);
+                yy.add(b.mul(-fix(0.34414)).add(ONE_HALF).add(r.mul(-fix(0.71414)))
+                        .lanewise(VectorOperators.ASHR, SCALEBITS)).max(0).min(255).intoArray(gg, 0);
+                yy.add(b.mul(fix(1.77200)).add(ONE_HALF).lanewise(VectorOperators.ASHR, SCALEBITS))
+                        .max(0).min(255).intoArray(bb, 0);
+                for (int k = 0; k < lanes; k++, o += 3) {
+                    rgb[o] = (byte) rr[k];
+                    rgb[o + 1] = (byte) gg[k];
+                    rgb[o + 2] = (byte) bb[k];
+                }
+            }
+        }
+        for (; p < n; p++, o += 3) {
             int yy = y[p] & 0xFF;
             int b = cb[p] & 0xFF;
             int r = cr[p] & 0xFF;
@@ -808,6 +843,10 @@ final class JpegDecoder {
             rgb[o + p * 3 + 1] = (byte) clamp(nk - mulDiv255(m, nk));
             rgb[o + p * 3 + 2] = (byte) clamp(nk - mulDiv255(y, nk));
         }
+    }
+
+    private static IntVector widen(byte[] a, int p) {
+        return (IntVector) ByteVector.fromArray(BYTES, a, p).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
     }
 
     /** Pillow's MULDIV255(a, b): a * b / 255, rounded. */
@@ -943,8 +982,34 @@ final class JpegDecoder {
         return (x + (1 << (n - 1))) >> n;
     }
 
+    private static void fill8(byte[] out, int o, byte v) {
+        out[o] = v;
+        out[o + 1] = v;
+        out[o + 2] = v;
+        out[o + 3] = v;
+        out[o + 4] = v;
+        out[o + 5] = v;
+        out[o + 6] = v;
+        out[o + 7] = v;
+    }
+
     /** jidctint.c jpeg_idct_islow (the libjpeg 6b / libjpeg-turbo algorithm), dequantizing on the way in. */
     private static void idctIslow(short[] coef, int off, int[] q, int[] ws, byte[] out, int outOff, int stride) {
+        // A block with only a DC term: both passes take their zero shortcuts, giving one value everywhere.
+        boolean acZero = true;
+        for (int k = 1; k < 64; k++) {
+            if (coef[off + k] != 0) {
+                acZero = false;
+                break;
+            }
+        }
+        if (acZero) {
+            byte v = RANGE_LIMIT[descale((coef[off] * q[0]) << PASS1_BITS, PASS1_BITS + 3) & 1023];
+            for (int r = 0, o = outOff; r < 8; r++, o += stride) {
+                fill8(out, o, v);
+            }
+            return;
+        }
         // Pass 1: columns from input, store into work array.
         for (int col = 0; col < 8; col++) {
             int i = off + col;
@@ -1011,8 +1076,7 @@ final class JpegDecoder {
             int o = outOff + row * stride;
             if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0
                     && ws[w + 6] == 0 && ws[w + 7] == 0) {
-                byte outval = RANGE_LIMIT[descale(ws[w], PASS1_BITS + 3) & 1023];
-                Arrays.fill(out, o, o + 8, outval);
+                fill8(out, o, RANGE_LIMIT[descale(ws[w], PASS1_BITS + 3) & 1023]);
                 continue;
             }
             int z2 = ws[w + 2];
