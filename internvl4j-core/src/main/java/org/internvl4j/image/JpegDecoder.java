@@ -28,8 +28,12 @@ final class JpegDecoder {
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
         63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
 
+    /** A progressive file rarely has more than about 20 scans; libjpeg-turbo's tools stop at a similar cap. */
+    static final int MAX_SCANS = 1000;
+
     private final byte[] data;
     private final String name;
+    private int scans;
     private final long maxPixels;
     private int pos;
 
@@ -138,6 +142,10 @@ final class JpegDecoder {
                 case 0xDA -> {
                     if (!frameSeen) {
                         throw error("scan (SOS) before the frame header (SOF)");
+                    }
+                    if (++scans > MAX_SCANS) {
+                        throw error("more than " + MAX_SCANS + " scans: refusing a file that makes the decoder "
+                                + "walk the whole image again and again");
                     }
                     readScan();
                     scanSeen = true;

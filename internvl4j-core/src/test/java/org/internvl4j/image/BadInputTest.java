@@ -76,6 +76,27 @@ class BadInputTest {
     }
 
     @Test
+    void tooManyScansAreRefused() throws Exception {
+        // repeat the last scan of a progressive file (a valid refinement scan) past the limit
+        byte[] p = Files.readAllBytes(Fixtures.source("jpeg_420_progressive.jpg"));
+        int lastSos = -1;
+        for (int i = 0; i + 1 < p.length; i++) {
+            if ((p[i] & 0xFF) == 0xFF && (p[i + 1] & 0xFF) == 0xDA) {
+                lastSos = i;
+            }
+        }
+        byte[] scan = Arrays.copyOfRange(p, lastSos, p.length - 2);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(p, 0, lastSos);
+        for (int k = 0; k <= JpegDecoder.MAX_SCANS; k++) {
+            out.write(scan);
+        }
+        out.write(new byte[] {(byte) 0xFF, (byte) 0xD9});
+        assertThatThrownBy(() -> ImageDecoder.decode(out.toByteArray())).isInstanceOf(ImageException.class)
+                .hasMessageContaining("more than 1000 scans");
+    }
+
+    @Test
     void decompressionBombsAreRejectedBeforeDecoding() throws Exception {
         // headers that claim 60000 x 60000 pixels, followed by almost nothing
         byte[] png = Files.readAllBytes(Fixtures.source("png_rgb.png"));
