@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measures speed against this machine's limits, probed in the same run.",
-        subcommands = {BenchCommand.Kernels.class})
+        subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class})
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
             DownloadCommand.class,
             InspectCommand.class,
             MakeTinyCommand.class,
+            MakeSyntheticCommand.class,
             PreprocessCommand.class,
+            TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,49 @@
+package org.internvl4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** `internvl bench model`: load time, vision ms/tile, prefill and decode tokens/s, peak memory. */
+@Command(
+        name = "model",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Times a checkpoint (real, or from `internvl make-synthetic`): load, vision tower + projector per",
+            "448 px tile, prefill tokens/s, decode tokens/s with BF16 weights, peak resident memory, each as a",
+            "share of this machine's limits (docs/MACHINE.md)."
+        })
+public final class BenchModelCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--tiles", defaultValue = "1", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
+    int tiles;
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prefill length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--decode-tokens", defaultValue = "16", description = "Decode steps after the prefill (default: ${DEFAULT-VALUE}).")
+    int decodeTokens;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be >= 0, got " + tiles);
+        if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be >= 1, got " + promptTokens);
+        if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be >= 1, got " + decodeTokens);
+        Path dir = model.resolve();
+        new ModelBench(spec.commandLine().getOut()).run(dir, tiles, promptTokens, decodeTokens, threads());
+        return 0;
+    }
+
+    /** The compute threads the kernels use (system property internvl.threads, else all processors). */
+    static int threads() {
+        return org.internvl4j.tensor.Parallel.threads();
+    }
+}

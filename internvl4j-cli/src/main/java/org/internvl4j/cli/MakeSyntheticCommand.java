@@ -1,0 +1,44 @@
+package org.internvl4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.internvl4j.model.SyntheticCheckpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `internvl make-synthetic DIR`: a random-weight checkpoint with InternVL2-8B's shapes, for benchmarks. */
+@Command(
+        name = "make-synthetic",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Writes a random-weight checkpoint with the real InternVL2-8B shapes (bf16, sharded, about 16 GB)",
+            "for `internvl bench model`. The weights mean nothing; there is no tokenizer."
+        })
+public final class MakeSyntheticCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "DIR", description = "Directory to write (created).")
+    Path dir;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--tiny", description = "Write tiny shapes instead (a few MB), to try the commands quickly.")
+    boolean tiny;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Tiny shapes with the same structure (GQA, dynamic NTK, layer-norm vision tower). */
+    static SyntheticCheckpoint.Spec tinySpec() {
+        return new SyntheticCheckpoint.Spec(64, 2, 4, 128, 128, 2, 8, 2, 256, 1000, 4096, 1_000_000, 2.0, 1L << 20);
+    }
+
+    @Override
+    public Integer call() {
+        SyntheticCheckpoint.Spec s = tiny ? tinySpec() : SyntheticCheckpoint.internVL2_8B();
+        long t0 = System.nanoTime();
+        long bytes = SyntheticCheckpoint.write(dir, s, seed);
+        spec.commandLine().getOut().printf("wrote %s: %.2f GB of bf16 weights in %.1f s%n", dir, bytes / 1e9, (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}

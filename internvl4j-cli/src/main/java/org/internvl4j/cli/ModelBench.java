@@ -1,0 +1,154 @@
+package org.internvl4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.internvl4j.checkpoint.LlmConfig;
+import org.internvl4j.checkpoint.VisionConfig;
+import org.internvl4j.llm.InternLM2;
+import org.internvl4j.llm.KvCache;
+import org.internvl4j.model.InternVLModel;
+
+/**
+ * Times the model end to end on a checkpoint (real or synthetic): load, vision tower + projector per
+ * tile, LLM prefill and decode, peak resident memory, each next to this machine's limits as
+ * docs/MACHINE.md measured them (FP32 FMA 275 GFLOP/s per thread from Java, 42 GB/s memory read on one
+ * thread's slow period, 24 GiB RAM).
+ */
+final class ModelBench {
+    static final double FMA_GFLOPS_PER_THREAD = 275; // MACHINE.md: Java FloatVector.fma, 1 thread
+    static final double READ_GBS = 42;               // MACHINE.md: memory read, the bound's reference point
+
+    private final PrintWriter out;
+
+    ModelBench(PrintWriter out) {
+        this.out = out;
+    }
+
+    void run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads) {
+        out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
+        long t0 = System.nanoTime();
+        try (InternVLModel m = InternVLModel.load(dir)) {
+            double loadS = (System.nanoTime() - t0) / 1e9;
+            out.printf("load:    %.2f s (maps the weights; pages are read on first use)%n", loadS);
+            out.flush();
+
+            if (tiles > 0) {
+                int size = m.imageSize();
+                float[] pv = new float[tiles * 3 * size * size];
+                SplittableRandom r = new SplittableRandom(1);
+                for (int i = 0; i < pv.length; i++) pv[i] = (float) (r.nextDouble() * 4 - 2);
+                long v0 = System.nanoTime(), c0 = cpuNanos();
+                m.extractFeature(pv, tiles);
+                double msPerTile = (System.nanoTime() - v0) / 1e6 / tiles, cpuS = (cpuNanos() - c0) / 1e9;
+                double gflop = visionGflopPerTile(m);
+                double gflops = gflop / (msPerTile / 1e3);
+                out.printf("vision:  %.0f ms per tile (%.0f GFLOP/tile -> %.1f GFLOP/s = %.1f%% of FP32 FMA peak %.0f GFLOP/s at %d threads)%n",
+                        msPerTile, gflop, gflops, 100 * gflops / (FMA_GFLOPS_PER_THREAD * threads), FMA_GFLOPS_PER_THREAD * threads, threads);
+                out.printf("         per CPU-second: %.1f GFLOP/s = %.1f%% of one thread's peak (process CPU %.1f s of %.1f s wall)%n",
+                        gflop * tiles / cpuS, 100 * gflop * tiles / cpuS / FMA_GFLOPS_PER_THREAD, cpuS, msPerTile * tiles / 1e3);
+                out.flush();
+            }
+
+            InternLM2 llm = m.llm();
+            int[] ids = new int[promptTokens];
+            SplittableRandom r = new SplittableRandom(2);
+            for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(llm.vocabSize() - 3);
+            // first touch: one token through the LLM reads every weight page once (from disk if not cached)
+            long w0 = System.nanoTime();
+            llm.forward(llm.newCache(), new int[] {1}, null, -1, true);
+            out.printf("warm-up: %.1f s for one token (pages the LLM weights in)%n", (System.nanoTime() - w0) / 1e9);
+            out.flush();
+            KvCache cache = llm.newCache(promptTokens + decodeTokens);
+            long p0 = System.nanoTime(), pc0 = cpuNanos();
+            float[] logits = llm.forward(cache, ids, null, -1, true);
+            double prefillS = (System.nanoTime() - p0) / 1e9, prefillCpu = (cpuNanos() - pc0) / 1e9;
+            double prefillTps = promptTokens / prefillS;
+            double prefillGflopPerToken = 2.0 * llmMatrixWeights(llm.config(), false) / 1e9;
+            double prefillBound = FMA_GFLOPS_PER_THREAD * threads / prefillGflopPerToken;
+            out.printf("prefill: %.2f tokens/s (%d tokens in %.1f s; %.1f GFLOP/token -> bound %.1f tokens/s at FP32 peak, %d threads: %.1f%%)%n",
+                    prefillTps, promptTokens, prefillS, prefillGflopPerToken, prefillBound, threads, 100 * prefillTps / prefillBound);
+            out.printf("         per CPU-second: %.2f tokens/s = %.1f%% of one thread's bound %.1f (process CPU %.1f s)%n",
+                    promptTokens / prefillCpu, 100 * promptTokens / prefillCpu / (FMA_GFLOPS_PER_THREAD / prefillGflopPerToken),
+                    FMA_GFLOPS_PER_THREAD / prefillGflopPerToken, prefillCpu);
+            out.flush();
+
+            int next = argmax(logits);
+            long d0 = System.nanoTime(), dc0 = cpuNanos();
+            for (int i = 0; i < decodeTokens; i++) {
+                logits = llm.forward(cache, new int[] {next}, null, -1, true);
+                next = argmax(logits);
+            }
+            double decodeS = (System.nanoTime() - d0) / 1e9, decodeCpu = (cpuNanos() - dc0) / 1e9;
+            double decodeTps = decodeTokens / decodeS;
+            double bytesPerStep = 2.0 * llmMatrixWeights(llm.config(), true); // bf16 weights
+            double bound = READ_GBS * 1e9 / bytesPerStep;
+            out.printf("decode:  %.2f tokens/s (%d steps in %.1f s; %.2f GB of bf16 weights per step -> %.1f GB/s; bound %.2f tokens/s at %.0f GB/s: %.0f%%)%n",
+                    decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, bytesPerStep * decodeTps / 1e9, bound, READ_GBS, 100 * decodeTps / bound);
+            out.printf("         process CPU %.1f s for %.1f s wall (%.0f%% of %d threads; the rest is waiting for the machine or the disk)%n",
+                    decodeCpu, decodeS, 100 * decodeCpu / decodeS / threads, threads);
+            long hwm = procStatusKb("VmHWM"), total = memTotalKb();
+            out.printf("memory:  peak resident %.2f GiB (VmHWM; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
+                    hwm / 1048576.0, 100.0 * hwm / total, total / 1048576.0);
+            out.flush();
+        }
+    }
+
+    /** Multiply-adds x2 of one 448 px tile through InternViT and the projector (attention included). */
+    static double visionGflopPerTile(InternVLModel m) {
+        VisionConfig v = m.config().vision();
+        long n = m.vision().tokensPerTile(), d = v.hiddenSize(), in = v.intermediateSize(), dl = m.config().llm().hiddenSize();
+        double layer = n * (3 * d * d + d * d + 2 * d * in) + 2.0 * n * n * d; // linears + scores + weighted sum
+        double patch = (n - 1) * d * 3.0 * v.patchSize() * v.patchSize();
+        long tokens = m.imageTokensPerTile();
+        double projector = tokens * (4 * d * dl + (double) dl * dl);
+        int layers = v.numHiddenLayers() + m.config().selectLayer() + 1;
+        return 2 * (layers * layer + patch + projector) / 1e9;
+    }
+
+    /**
+     * Weights of the LLM's decoder matrices, plus the output head if withHead (decode reads it every step;
+     * prefill runs it for the last position only). The embedding is a row lookup.
+     */
+    static double llmMatrixWeights(LlmConfig c, boolean withHead) {
+        long d = c.hiddenSize(), hd = c.headDim();
+        double layer = (c.numAttentionHeads() + 2.0 * c.numKeyValueHeads()) * hd * d + d * c.numAttentionHeads() * hd + 3.0 * d * c.intermediateSize();
+        return c.numHiddenLayers() * layer + (withHead ? (double) c.vocabSize() * d : 0);
+    }
+
+    /** CPU time of the whole process (all threads), to separate our work from a busy shared machine. */
+    static long cpuNanos() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
+    }
+
+    static int argmax(float[] x) {
+        int b = 0;
+        for (int i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;
+        return b;
+    }
+
+    static long procStatusKb(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    static long memTotalKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 24L << 20;
+        }
+        return 24L << 20;
+    }
+}

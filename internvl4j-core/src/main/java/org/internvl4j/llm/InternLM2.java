@@ -1,0 +1,323 @@
+package org.internvl4j.llm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.internvl4j.checkpoint.Checkpoint;
+import org.internvl4j.checkpoint.CheckpointException;
+import org.internvl4j.checkpoint.LlmConfig;
+import org.internvl4j.tensor.Activations;
+import org.internvl4j.tensor.MatMul;
+import org.internvl4j.tensor.Norms;
+import org.internvl4j.tensor.Ops;
+import org.internvl4j.tensor.Parallel;
+import org.internvl4j.tensor.Rope;
+import org.internvl4j.tensor.Softmax;
+import org.internvl4j.tensor.Weight;
+
+/**
+ * InternLM2 (InternLM2.5-7B-chat in InternVL2-8B), after modeling_internlm2.py. Holds weights (views over
+ * the mapped checkpoint) and config only; all state lives in the {@link KvCache} of each sequence, so one
+ * instance serves many sequences from many threads.
+ *
+ * <p>One {@link #forward(List, List, boolean)} runs any mix of sequences: prefill (many new rows) and decode
+ * (one new row each) differ only in row counts. The linear layers see all rows of all sequences at once,
+ * so every weight is streamed once per call, and attention runs per sequence over its own cache.
+ */
+public final class InternLM2 {
+    static final String P = "language_model.";
+    /** Rows per pass through the layer stack: enough to keep the blocked matmul compute-bound. */
+    static final int PREFILL_CHUNK = 512;
+
+    /** One decoder layer's weights, named after the checkpoint keys. */
+    record Layer(
+            float[] attentionNorm, // (hidden)
+            Weight wqkv,           // (kvHeads * (groups + 2) * headDim, hidden), see splitWqkv
+            float[] wqkvBias,      // nullable
+            Weight wo,             // (hidden, heads * headDim)
+            float[] woBias,        // nullable
+            float[] ffnNorm,       // (hidden)
+            Weight w1,             // (intermediate, hidden) gate
+            Weight w3,             // (intermediate, hidden) up
+            Weight w2) {           // (hidden, intermediate) down
+    }
+
+    private final LlmConfig config;
+    private final Weight tokEmbeddings; // (vocab, hidden)
+    private final List<Layer> layers;
+    private final float[] norm;         // (hidden)
+    private final Weight output;        // (vocab, hidden), not tied to the embeddings
+
+    private InternLM2(LlmConfig config, Weight tokEmbeddings, List<Layer> layers, float[] norm, Weight output) {
+        this.config = config;
+        this.tokEmbeddings = tokEmbeddings;
+        this.layers = layers;
+        this.norm = norm;
+        this.output = output;
+    }
+
+    /** Builds the model over the checkpoint's mapped tensors; shapes are checked against the config. */
+    public static InternLM2 load(Checkpoint ckpt) {
+        LlmConfig c = ckpt.config().llm();
+        int d = c.hiddenSize(), hd = c.headDim(), h = c.numAttentionHeads(), kv = c.numKeyValueHeads();
+        int qkvRows = (h + 2 * kv) * hd, inter = c.intermediateSize();
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String pre = P + "model.layers." + i + ".";
+            layers.add(new Layer(
+                    ckpt.floats(pre + "attention_norm.weight", d),
+                    ckpt.weight(pre + "attention.wqkv.weight", qkvRows, d),
+                    bias(ckpt, c, pre + "attention.wqkv.bias", qkvRows),
+                    ckpt.weight(pre + "attention.wo.weight", d, h * hd),
+                    bias(ckpt, c, pre + "attention.wo.bias", d),
+                    ckpt.floats(pre + "ffn_norm.weight", d),
+                    ckpt.weight(pre + "feed_forward.w1.weight", inter, d),
+                    ckpt.weight(pre + "feed_forward.w3.weight", inter, d),
+                    ckpt.weight(pre + "feed_forward.w2.weight", d, inter)));
+        }
+        return new InternLM2(c,
+                ckpt.weight(P + "model.tok_embeddings.weight", c.vocabSize(), d),
+                List.copyOf(layers),
+                ckpt.floats(P + "model.norm.weight", d),
+                ckpt.weight(P + "output.weight", c.vocabSize(), d));
+    }
+
+    private static float[] bias(Checkpoint ckpt, LlmConfig c, String name, int n) {
+        if (!c.bias()) {
+            if (ckpt.has(name)) throw new CheckpointException(ckpt.dir() + ": tensor " + name + " is present but llm_config.bias is false");
+            return null;
+        }
+        return ckpt.floats(name, n);
+    }
+
+    public LlmConfig config() {
+        return config;
+    }
+
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    /** A new, empty sequence state. */
+    public KvCache newCache() {
+        return new KvCache(config, 64);
+    }
+
+    /** A new, empty sequence state with room for this many tokens before it grows. */
+    public KvCache newCache(int capacity) {
+        return new KvCache(config, capacity);
+    }
+
+    /**
+     * Input embeddings [tokens, hidden]: the token embeddings, with the rows at imageContextTokenId positions
+     * replaced in order by imageEmbeds ([count * hidden]), as InternVLChatModel splices vit_embeds. Without
+     * images pass null and -1 (a known context id with null embeddings is an error if the id occurs).
+     */
+    public float[] embed(int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
+        int d = config.hiddenSize();
+        float[] x = new float[tokens.length * d];
+        int slots = 0;
+        for (int t : tokens) if (t == imageContextTokenId) slots++;
+        if (imageEmbeds == null && slots > 0 && imageContextTokenId >= 0) {
+            throw new IllegalArgumentException("the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId
+                    + ") but no image embeddings were given");
+        }
+        if (imageEmbeds != null && imageEmbeds.length != slots * d) {
+            throw new IllegalArgumentException("image embeddings hold " + imageEmbeds.length / (double) d + " rows of "
+                    + d + " but the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId + ")");
+        }
+        int img = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            int t = tokens[i];
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " at position " + i + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            if (imageEmbeds != null && t == imageContextTokenId) {
+                System.arraycopy(imageEmbeds, img++ * d, x, i * d, d);
+            } else {
+                for (int c = 0; c < d; c++) x[i * d + c] = tokEmbeddings.get(t, c);
+            }
+        }
+        return x;
+    }
+
+    /**
+     * One sequence: embeds tokens (splicing imageEmbeds, nullable), appends them to the cache and returns
+     * logits: [vocab] of the last position if lastLogitsOnly, else [tokens, vocab].
+     */
+    public float[] forward(KvCache cache, int[] tokens, float[] imageEmbeds, int imageContextTokenId, boolean lastLogitsOnly) {
+        return forward(List.of(cache), List.of(tokens), List.of(embed(tokens, imageEmbeds, imageContextTokenId)), lastLogitsOnly);
+    }
+
+    /**
+     * Several sequences at once. Sequence i appends tokens.get(i) (whose input embeddings are
+     * embeds.get(i), [n_i, hidden], from {@link #embed}) to caches.get(i); caches must be distinct. Returns
+     * logits [sequences, vocab] of each sequence's last new position if lastLogitsOnly, else [sum n_i, vocab]
+     * in row order. Mutates the caches (keys, values, tokens, RoPE state).
+     */
+    public float[] forward(List<KvCache> caches, List<int[]> tokens, List<float[]> embeds, boolean lastLogitsOnly) {
+        int seqs = caches.size();
+        if (tokens.size() != seqs || embeds.size() != seqs) throw new IllegalArgumentException("caches, tokens and embeds differ in count");
+        int d = config.hiddenSize(), hd = config.headDim(), half = hd / 2;
+        int[] start = new int[seqs + 1]; // row offsets of each sequence
+        for (int s = 0; s < seqs; s++) {
+            int n = tokens.get(s).length;
+            if (n == 0) throw new IllegalArgumentException("sequence " + s + " has no new tokens");
+            if (embeds.get(s).length != n * d) throw new IllegalArgumentException("sequence " + s + ": embeddings are not [" + n + ", " + d + "]");
+            KvCache c = caches.get(s);
+            if (c.kvDim() != config.numKeyValueHeads() * hd || c.layers() != layers.size()) {
+                throw new IllegalArgumentException("sequence " + s + ": its KV cache was made by a model of other shapes");
+            }
+            for (int t = 0; t < s; t++) if (caches.get(t) == c) throw new IllegalArgumentException("sequences " + t + " and " + s + " share one KV cache");
+            start[s + 1] = start[s] + n;
+        }
+        int rows = start[seqs];
+        float[] x = new float[rows * d];
+        for (int s = 0; s < seqs; s++) System.arraycopy(embeds.get(s), 0, x, start[s] * d, embeds.get(s).length);
+
+        // RoPE per sequence: the state advances once per forward (layer 0 in the reference), before any rotation
+        float[] cos = new float[rows * half], sin = new float[rows * half];
+        for (int s = 0; s < seqs; s++) {
+            KvCache cache = caches.get(s);
+            int past = cache.length(), n = start[s + 1] - start[s];
+            cache.ensureCapacity(n);
+            cache.rope().advance(past + n);
+            for (int r = 0; r < n; r++) cache.rope().cosSin(past + r, cos, sin, (start[s] + r) * half);
+        }
+
+        // Long prefills run in chunks of rows through the whole stack: a later chunk attends to the keys an
+        // earlier one cached, which is exactly causal attention, and bounds the activation memory.
+        for (int c0 = 0; c0 < rows; c0 += PREFILL_CHUNK) {
+            int c1 = Math.min(rows, c0 + PREFILL_CHUNK);
+            if (c0 == 0 && c1 == rows) {
+                stack(x, start, caches, tokens, cos, sin);
+                break;
+            }
+            List<KvCache> chunkCaches = new ArrayList<>();
+            List<int[]> chunkIds = new ArrayList<>();
+            int[] chunkStart = {0};
+            for (int s = 0; s < seqs; s++) {
+                int from = Math.max(c0, start[s]), to = Math.min(c1, start[s + 1]);
+                if (from >= to) continue;
+                chunkCaches.add(caches.get(s));
+                chunkIds.add(Arrays.copyOfRange(tokens.get(s), from - start[s], to - start[s]));
+                chunkStart = Arrays.copyOf(chunkStart, chunkStart.length + 1);
+                chunkStart[chunkStart.length - 1] = chunkStart[chunkStart.length - 2] + (to - from);
+            }
+            float[] xc = Arrays.copyOfRange(x, c0 * d, c1 * d);
+            stack(xc, chunkStart, chunkCaches, chunkIds, Arrays.copyOfRange(cos, c0 * half, c1 * half),
+                    Arrays.copyOfRange(sin, c0 * half, c1 * half));
+            System.arraycopy(xc, 0, x, c0 * d, xc.length);
+        }
+
+        // final norm and head, only on the rows that need logits
+        int[] picked = lastLogitsOnly ? IntStream.range(0, seqs).map(s -> start[s + 1] - 1).toArray() : IntStream.range(0, rows).toArray();
+        float[] h = new float[picked.length * d];
+        for (int i = 0; i < picked.length; i++) Norms.rmsNorm(x, picked[i] * d, norm, (float) config.rmsNormEps(), h, i * d, d);
+        float[] logits = new float[picked.length * config.vocabSize()];
+        MatMul.matMul(output, h, picked.length, logits);
+        return logits;
+    }
+
+    /** All decoder layers over x [rows, hidden] (in place), then the new tokens are committed to their caches. */
+    private void stack(float[] x, int[] start, List<KvCache> caches, List<int[]> tokens, float[] cos, float[] sin) {
+        int rows = start[caches.size()];
+        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, rows, start, caches, cos, sin);
+        for (int s = 0; s < caches.size(); s++) caches.get(s).commit(tokens.get(s), tokens.get(s).length);
+    }
+
+    /** modeling_internlm2.py InternLM2DecoderLayer.forward; x: [rows, hidden], updated in place. */
+    private void layer(int index, Layer w, float[] x, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin) {
+        int d = config.hiddenSize(), inter = config.intermediateSize();
+        float eps = (float) config.rmsNormEps();
+        float[] xn = new float[rows * d];
+        // h = x + wo(attention(attention_norm(x)))
+        for (int r = 0; r < rows; r++) Norms.rmsNorm(x, r * d, w.attentionNorm(), eps, xn, r * d, d);
+        float[] attn = attention(index, w, xn, rows, start, caches, cos, sin);
+        float[] o = new float[rows * d];
+        MatMul.matMul(w.wo(), attn, rows, o);
+        if (w.woBias() != null) for (int r = 0; r < rows; r++) Ops.add(o, r * d, w.woBias(), 0, d);
+        Ops.add(x, 0, o, 0, rows * d);
+        // out = h + w2(silu(w1(n)) * w3(n)), n = ffn_norm(h)
+        for (int r = 0; r < rows; r++) Norms.rmsNorm(x, r * d, w.ffnNorm(), eps, xn, r * d, d);
+        float[] gate = new float[rows * inter], up = new float[rows * inter];
+        MatMul.matMul(w.w1(), xn, rows, gate);
+        MatMul.matMul(w.w3(), xn, rows, up);
+        Activations.silu(gate, 0, gate.length);
+        Ops.mul(gate, 0, up, 0, gate.length);
+        MatMul.matMul(w.w2(), gate, rows, o);
+        Ops.add(x, 0, o, 0, rows * d);
+    }
+
+    /**
+     * modeling_internlm2.py InternLM2Attention.forward for all rows; returns [rows, heads * headDim].
+     * New keys and values are written into each sequence's cache at positions past .. past + n - 1.
+     */
+    private float[] attention(int index, Layer w, float[] xn, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin) {
+        int h = config.numAttentionHeads(), kv = config.numKeyValueHeads(), g = config.groups(), hd = config.headDim();
+        int qkvDim = (h + 2 * kv) * hd, qDim = h * hd, kvDim = kv * hd, half = hd / 2;
+        float[] qkv = new float[rows * qkvDim];
+        MatMul.matMul(w.wqkv(), xn, rows, qkv);
+        if (w.wqkvBias() != null) for (int r = 0; r < rows; r++) Ops.add(qkv, r * qkvDim, w.wqkvBias(), 0, qkvDim);
+
+        float[] q = new float[rows * qDim];
+        for (int s = 0; s < caches.size(); s++) {
+            KvCache cache = caches.get(s);
+            float[] keys = cache.keys(index), values = cache.values(index);
+            int past = cache.length();
+            for (int r = start[s]; r < start[s + 1]; r++) {
+                int pos = past + r - start[s];
+                splitWqkv(qkv, r * qkvDim, q, r * qDim, keys, pos * kvDim, values, pos * kvDim);
+                for (int head = 0; head < h; head++) Rope.rotateHalf(q, r * qDim + head * hd, hd, cos, sin, r * half);
+                for (int head = 0; head < kv; head++) Rope.rotateHalf(keys, pos * kvDim + head * hd, hd, cos, sin, r * half);
+            }
+        }
+
+        // scores = q k^T / sqrt(hd), causal, fp32 softmax, @ v; parallel over (sequence, head)
+        float[] out = new float[rows * qDim];
+        Parallel.forRange(caches.size() * h, 1, (t0, t1) -> {
+            for (int task = t0; task < t1; task++) {
+                int seq = task / h;
+                attendHead(caches.get(seq), index, task % h, q, start[seq], start[seq + 1], out);
+            }
+        });
+        return out;
+    }
+
+    /** One query head over rows [r0, r1) of one sequence, whose new keys are already in its cache. */
+    private void attendHead(KvCache cache, int layer, int head, float[] q, int r0, int r1, float[] out) {
+        int hd = config.headDim(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
+        int kvOff = head / config.groups() * hd; // query head h reads kv head h / G
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        float scale = (float) Math.sqrt(hd);
+        int past = cache.length();
+        float[] scores = new float[past + r1 - r0];
+        for (int r = r0; r < r1; r++) {
+            int len = past + r - r0 + 1; // causal: keys 0 .. pos
+            int off = r * qDim + head * hd;
+            for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, off, keys, k * kvDim + kvOff, hd) / scale;
+            Softmax.softmax(scores, 0, len); // fp32 softmax, as the reference upcasts
+            for (int k = 0; k < len; k++) Ops.axpy(scores[k], values, k * kvDim + kvOff, out, off, hd);
+        }
+    }
+
+    /**
+     * The packed wqkv output of one row, modeling_internlm2.py:
+     * {@code rearrange(qkv, 'b q (h gs d) -> b q h gs d', gs=2 + num_key_value_groups)}: for kv head g,
+     * slots 0..G-1 are query heads g*G .. g*G+G-1, slot G its key, slot G+1 its value.
+     */
+    private void splitWqkv(float[] qkv, int off, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff) {
+        int g = config.groups(), hd = config.headDim();
+        for (int kvHead = 0; kvHead < config.numKeyValueHeads(); kvHead++) {
+            int base = off + kvHead * (g + 2) * hd;
+            System.arraycopy(qkv, base, q, qOff + kvHead * g * hd, g * hd);
+            System.arraycopy(qkv, base + g * hd, k, kOff + kvHead * hd, hd);
+            System.arraycopy(qkv, base + (g + 1) * hd, v, vOff + kvHead * hd, hd);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.internvl4j.llm;
+
+import java.util.Arrays;
+import org.internvl4j.checkpoint.LlmConfig;
+
+/**
+ * The state of one sequence: its tokens so far, the rotated keys and the values of every layer, and its
+ * own {@link RopeState}. Made by {@link InternLM2#newCache()}; mutated only by {@link InternLM2#forward}
+ * (which appends) and {@link #truncate}. Not thread-safe: one forward at a time per cache. Kept across
+ * turns, it lets a session prefill only its new tokens.
+ */
+public final class KvCache {
+    private final int layers;
+    private final int kvDim;
+    private final RopeState rope;
+    private float[][] keys;   // (layer) [capacity, kvHeads * headDim]
+    private float[][] values; // (layer) [capacity, kvHeads * headDim]
+    private int[] tokens;
+    private int length;
+
+    KvCache(LlmConfig c, int initialCapacity) {
+        this.layers = c.numHiddenLayers();
+        this.kvDim = c.numKeyValueHeads() * c.headDim();
+        this.rope = new RopeState(c);
+        int cap = Math.max(16, initialCapacity);
+        this.keys = new float[layers][(int) Math.min(Integer.MAX_VALUE - 8, (long) cap * kvDim)];
+        this.values = new float[layers][keys[0].length];
+        this.tokens = new int[cap];
+    }
+
+    private KvCache(KvCache o) {
+        this.layers = o.layers;
+        this.kvDim = o.kvDim;
+        this.rope = o.rope.copy();
+        this.length = o.length;
+        this.keys = new float[layers][];
+        this.values = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = o.keys[l].clone();
+            values[l] = o.values[l].clone();
+        }
+        this.tokens = o.tokens.clone();
+    }
+
+    /** A deep copy (e.g. to fork a conversation). */
+    public KvCache copy() {
+        return new KvCache(this);
+    }
+
+    /** Tokens held (positions 0 .. length-1). */
+    public int length() {
+        return length;
+    }
+
+    /** The token ids held, in order (an embedding override is recorded under its token id). */
+    public int[] tokens() {
+        return Arrays.copyOf(tokens, length);
+    }
+
+    /** Drops everything from position n on (the RoPE state stays as it was, like the official model's). */
+    public void truncate(int n) {
+        if (n < 0 || n > length) throw new IllegalArgumentException("truncate(" + n + ") on a cache of " + length + " tokens");
+        length = n;
+    }
+
+    /** The RoPE base this sequence uses now (it changes past max_position_embeddings with dynamic NTK). */
+    public double ropeBase() {
+        return rope.base();
+    }
+
+    RopeState rope() {
+        return rope;
+    }
+
+    int layers() {
+        return layers;
+    }
+
+    int kvDim() {
+        return kvDim;
+    }
+
+    float[] keys(int layer) {
+        return keys[layer];
+    }
+
+    float[] values(int layer) {
+        return values[layer];
+    }
+
+    /** Makes room for n more tokens. */
+    void ensureCapacity(int n) {
+        long need = (long) length + n;
+        if (need * kvDim <= keys[0].length && need <= tokens.length) return;
+        long cap = Math.max(need, 2L * tokens.length);
+        if (cap * kvDim > Integer.MAX_VALUE - 8) cap = Math.max(need, (Integer.MAX_VALUE - 8) / kvDim);
+        if (need * kvDim > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("KV cache of " + need + " tokens x " + kvDim + " floats exceeds a Java array");
+        }
+        for (int l = 0; l < layers; l++) {
+            keys[l] = Arrays.copyOf(keys[l], (int) (cap * kvDim));
+            values[l] = Arrays.copyOf(values[l], (int) (cap * kvDim));
+        }
+        tokens = Arrays.copyOf(tokens, (int) cap);
+    }
+
+    /** Records n appended tokens (after their keys and values were written at length..length+n-1). */
+    void commit(int[] ids, int n) {
+        System.arraycopy(ids, 0, tokens, length, n);
+        length += n;
+    }
+
+    /** Bytes of float32 keys and values per token, all layers. */
+    public long bytesPerToken() {
+        return 2L * layers * kvDim * Float.BYTES;
+    }
+}

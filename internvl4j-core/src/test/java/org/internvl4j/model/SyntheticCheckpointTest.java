@@ -1,0 +1,44 @@
+package org.internvl4j.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.internvl4j.checkpoint.Checkpoint;
+import org.internvl4j.generate.GenerationRequest;
+import org.internvl4j.generate.Generator;
+import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.tensor.Weight;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SyntheticCheckpointTest {
+    @Test
+    void writesAShardedCheckpointTheModelLoadsAndRuns(@TempDir Path dir) throws Exception {
+        var spec = new SyntheticCheckpoint.Spec(32, 1, 2, 64, 64, 2, 4, 2, 96, 500, 64, 1e6, 2.0, 100_000);
+        long bytes = SyntheticCheckpoint.write(dir, spec, 7);
+        assertThat(Files.list(dir).filter(p -> p.toString().endsWith(".safetensors")).count()).isGreaterThan(1);
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            long sum = ck.tensors().values().stream().mapToLong(t -> t.elementCount() * 2).sum();
+            assertThat(sum).isEqualTo(bytes);
+            Weight w1 = ck.weight("language_model.model.layers.1.feed_forward.w1.weight", 96, 64);
+            double bound = 1 / Math.sqrt(64), max = 0, mean = 0;
+            for (int r = 0; r < 96; r++) for (int c = 0; c < 64; c++) {
+                max = Math.max(max, Math.abs(w1.get(r, c)));
+                mean += w1.get(r, c);
+            }
+            assertThat(max).isLessThanOrEqualTo(bound * 1.01).isGreaterThan(bound * 0.9);
+            assertThat(Math.abs(mean / (96 * 64))).isLessThan(bound * 0.1);
+            assertThat(ck.floats("language_model.model.norm.weight", 64)).containsOnly(1f);
+        }
+        try (InternVLModel m = InternVLModel.load(dir)) {
+            assertThat(m.generationEosIds()).containsExactlyInAnyOrder(92542, 92543);
+            float[] f = m.extractFeature(new float[3 * 448 * 448], 1);
+            assertThat(f).hasSize(256 * 64);
+            for (float v : f) assertThat(Float.isFinite(v)).isTrue();
+            var r = new Generator(m).generate(GenerationRequest.text(new int[] {1, 2, 3}, SamplingParams.greedy(80, Set.of())));
+            assertThat(r.tokenIds()).hasSize(80); // 83 tokens: past max_position_embeddings 64
+        }
+    }
+}
