@@ -3,9 +3,12 @@ package org.internvl4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.TinyCheckpoint;
+import org.internvl4j.checkpoint.TinyTokenizer;
 import org.internvl4j.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** `internvl make-tiny DIR`: a random-weight checkpoint in the real on-disk format, for tests and demos. */
 @Command(name = "make-tiny", mixinStandardHelpOptions = true,
         description = {"Writes a tiny random-weight InternVL2 checkpoint in exactly the real on-disk format: config.json, "
-                + "generation_config.json, two safetensors shards + model.safetensors.index.json (BF16 by default).",
+                + "generation_config.json, two safetensors shards + model.safetensors.index.json (BF16 by default), "
+                + "and a tokenizer (tokenizer.model + HF files) trained on a built-in corpus.",
             "Variants: a = InternVL2-8B structure scaled down; b = rms_norm + qk-norm vision, MHA, max_pos 64 (dynamic NTK); "
                 + "c = 224 px vision (position interpolation), 1 kv head, plain RoPE, LLM biases.",
             "Same options, same bytes."})
@@ -36,14 +40,30 @@ public final class MakeTinyCommand implements Callable<Integer> {
     @Option(names = "--single-file", description = "write model.safetensors instead of two shards and an index")
     boolean singleFile;
 
+    @Option(names = "--pieces", paramLabel = "N",
+            description = "SentencePiece pieces of the trained tokenizer (default " + TinyTokenizer.DEFAULT_PIECES
+                    + "; with --no-tokenizer: 4096, or 2500 for c); the vocabulary is N + 9")
+    Integer pieces;
+
+    @Option(names = "--corpus", paramLabel = "FILE", description = "UTF-8 text to train the tokenizer on (default: a built-in multilingual text)")
+    Path corpus;
+
     @Option(names = "--vocab-from", paramLabel = "FILE",
-            description = "a SentencePiece tokenizer.model laid out like InternLM2's (last 6 pieces [UNUSED_TOKEN_141..146]); "
-                    + "it is copied, its piece count + 9 InternVL tokens is the vocabulary, and the HF tokenizer files are written for it")
+            description = "use this SentencePiece tokenizer.model instead of training one (its last 6 pieces must be "
+                    + "[UNUSED_TOKEN_141..146], like InternLM2's); the HF tokenizer files are written for it")
     Path vocabFrom;
 
     @Option(names = "--tokenizer-from", paramLabel = "DIR",
             description = "copy tokenizer.model, tokenizer_config.json, added_tokens.json and special_tokens_map.json from DIR")
     Path tokenizerFrom;
+
+    @Option(names = "--no-tokenizer", description = "write no tokenizer files (the vocabulary is that of the reference's tiny tokenizers)")
+    boolean noTokenizer;
+
+    @Option(names = "--set", paramLabel = "SECTION.KEY=JSON",
+            description = "override a config.json value of vision_config or llm_config (repeatable), e.g. --set llm.num_hidden_layers=4 "
+                    + "--set llm.rope_scaling=null --set llm.max_position_embeddings=128")
+    List<String> overrides = new ArrayList<>();
 
     @Spec
     CommandSpec spec;
@@ -52,18 +72,42 @@ public final class MakeTinyCommand implements Callable<Integer> {
     public Integer call() {
         TinyCheckpoint.Variant v = TinyCheckpoint.Variant.parse(variant);
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
-                .withTokenizerModel(vocabFrom).withTokenizerDir(tokenizerFrom);
+                .withTokenizer(tokenizer(v)).withOverrides(overrides);
         if (seed != null) o = o.withSeed(seed);
-        if (vocabFrom != null && !Files.isRegularFile(vocabFrom)) throw new IllegalArgumentException(vocabFrom + ": --vocab-from file not found");
-        if (tokenizerFrom != null && !Files.isDirectory(tokenizerFrom)) throw new IllegalArgumentException(tokenizerFrom + ": --tokenizer-from directory not found");
         InternVLConfig c = TinyCheckpoint.write(dir, o);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("wrote %s (variant %s, seed %d, %s, vocab %d, %s)%n", dir, v.name().toLowerCase(), o.seed(), dtype,
-                c.llm().vocabSize(), singleFile ? "model.safetensors" : "2 shards + index");
-        if (vocabFrom == null && tokenizerFrom == null) {
-            out.println("no tokenizer files written: pass --vocab-from tokenizer.model or --tokenizer-from DIR for a checkpoint that can chat");
-        }
+        out.printf("wrote %s (variant %s, seed %d, %s, vocab %d, %s, %s)%n", dir, v.name().toLowerCase(), o.seed(), dtype,
+                c.llm().vocabSize(), singleFile ? "model.safetensors" : "2 shards + index", describe(o.tokenizer()));
         out.flush();
         return 0;
+    }
+
+    private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
+        int sources = (vocabFrom != null ? 1 : 0) + (tokenizerFrom != null ? 1 : 0) + (noTokenizer ? 1 : 0);
+        if (sources > 1) throw new IllegalArgumentException("give at most one of --vocab-from, --tokenizer-from and --no-tokenizer");
+        if ((sources > 0 && corpus != null) || (pieces != null && (vocabFrom != null || tokenizerFrom != null))) {
+            throw new IllegalArgumentException("--corpus and --pieces shape a trained tokenizer; they do not go with --vocab-from or --tokenizer-from"
+                    + (noTokenizer && corpus != null ? " or --no-tokenizer" : ""));
+        }
+        if (vocabFrom != null) {
+            if (!Files.isRegularFile(vocabFrom)) throw new IllegalArgumentException(vocabFrom + ": --vocab-from file not found");
+            return new TinyTokenizer.FromModel(vocabFrom);
+        }
+        if (tokenizerFrom != null) {
+            if (!Files.isDirectory(tokenizerFrom)) throw new IllegalArgumentException(tokenizerFrom + ": --tokenizer-from directory not found");
+            return new TinyTokenizer.FromDir(tokenizerFrom);
+        }
+        if (noTokenizer) return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+        if (corpus != null && !Files.isRegularFile(corpus)) throw new IllegalArgumentException(corpus + ": --corpus file not found");
+        return new TinyTokenizer.Trained(pieces != null ? pieces : TinyTokenizer.DEFAULT_PIECES, corpus);
+    }
+
+    private static String describe(TinyTokenizer t) {
+        return switch (t) {
+            case TinyTokenizer.Trained tr -> "tokenizer trained on " + (tr.corpus() == null ? "the built-in corpus" : tr.corpus());
+            case TinyTokenizer.None n -> "no tokenizer files";
+            case TinyTokenizer.FromModel m -> "tokenizer.model from " + m.model();
+            case TinyTokenizer.FromDir d -> "tokenizer files from " + d.source();
+        };
     }
 }

@@ -40,7 +40,7 @@ class CheckpointCommandsTest {
         Path dir = tmp.resolve("tiny-b");
         Run made = run("make-tiny", dir.toString(), "--variant", "b", "--seed", "5");
         assertThat(made.code()).as(made.err()).isZero();
-        assertThat(made.out()).contains("variant b, seed 5, BF16, vocab 4105");
+        assertThat(made.out()).contains("variant b, seed 5, BF16, vocab 1545", "tokenizer trained on the built-in corpus");
 
         Run r = run("inspect", "--json", dir.toString());
         assertThat(r.code()).as(r.err()).isZero();
@@ -51,7 +51,7 @@ class CheckpointCommandsTest {
                 + i * d + i + d * i + d /* fc1, fc2 */ + 2 * d /* norm1, norm2 (no bias) */ + 2 * d /* ls1, ls2 */;
         long vision = d /* cls */ + d * 3 * 14 * 14 + d /* patch conv */ + (1 + 32 * 32) * d /* positions */ + layers * visionLayer;
         // projector: LayerNorm(4D), Linear(4D -> Dl), Linear(Dl -> Dl)
-        long dl = 96, il = 224, vocab = 4105;
+        long dl = 96, il = 224, vocab = 1536 + 9; // the trained tokenizer's pieces + the 9 InternVL tokens
         long projector = 2 * 4 * d + 4 * d * dl + dl + dl * dl + dl;
         // LLM: 6 heads, 6 kv heads, head dim 16, no bias
         long llmLayer = (6 + 2 * 6) * 16 * dl + dl * dl + 2 * dl + 3 * il * dl;
@@ -109,13 +109,71 @@ class CheckpointCommandsTest {
     }
 
     @Test
+    void makeTinyOverridesConfigValues() throws IOException {
+        Path dir = tmp.resolve("deep");
+        Run made = run("make-tiny", dir.toString(), "--set", "llm.num_hidden_layers=4", "--set", "llm.rope_scaling=null",
+                "--set", "vision.norm_type=\"rms_norm\"");
+        assertThat(made.code()).as(made.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(run("inspect", "--json", dir.toString()).out());
+        assertThat(j.at("/llm/num_hidden_layers").asInt()).isEqualTo(4);
+        assertThat(j.at("/vision/norm_type").asText()).isEqualTo("rms_norm");
+        assertThat(j.at("/complete").asBoolean()).isTrue();
+        JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        assertThat(config.at("/llm_config/rope_scaling").isNull()).isTrue();
+
+        Run badKey = run("make-tiny", tmp.resolve("x").toString(), "--set", "llm.num_layers=4");
+        assertThat(badKey.code()).isEqualTo(1);
+        assertThat(badKey.err()).contains("override 'llm.num_layers=4': llm_config has no key 'num_layers' (known: ", "num_hidden_layers");
+        Run badValue = run("make-tiny", tmp.resolve("x").toString(), "--set", "vision.norm_type=rms_norm");
+        assertThat(badValue.err()).contains("the value is not JSON");
+        Run inconsistent = run("make-tiny", tmp.resolve("x").toString(), "--set", "llm.num_attention_heads=5");
+        assertThat(inconsistent.code()).isEqualTo(1);
+        assertThat(inconsistent.err()).contains("hidden_size 128 must be a positive multiple of num_attention_heads 5");
+    }
+
+    @Test
+    void makeTinyTokenizerChoices() throws IOException {
+        Path none = tmp.resolve("none");
+        Run r = run("make-tiny", none.toString(), "--variant", "c", "--no-tokenizer");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("vocab 2509", "no tokenizer files");
+        assertThat(none.resolve("tokenizer.model")).doesNotExist();
+
+        Path small = tmp.resolve("small");
+        Path corpus = Files.writeString(tmp.resolve("corpus.txt"), "the cat sat on the mat\nthe dog sat on the log\n".repeat(5));
+        r = run("make-tiny", small.toString(), "--corpus", corpus.toString(), "--pieces", "290");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("vocab 299");
+        Path big = tmp.resolve("big");
+        r = run("make-tiny", big.toString(), "--corpus", corpus.toString(), "--pieces", "5000");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("internvl make-tiny: " + corpus + ": ").contains("5000");
+
+        Path copy = tmp.resolve("copy");
+        r = run("make-tiny", copy.toString(), "--tokenizer-from", small.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("vocab 299");
+        assertThat(Files.readAllBytes(copy.resolve("tokenizer.model"))).isEqualTo(Files.readAllBytes(small.resolve("tokenizer.model")));
+        r = run("make-tiny", copy.toString(), "--vocab-from", small.resolve("tokenizer.model").toString(), "--variant", "b");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("vocab 299");
+
+        r = run("make-tiny", copy.toString(), "--no-tokenizer", "--tokenizer-from", small.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("at most one of --vocab-from, --tokenizer-from and --no-tokenizer");
+        r = run("make-tiny", copy.toString(), "--vocab-from", tmp.resolve("missing.model").toString());
+        assertThat(r.err()).contains("missing.model: --vocab-from file not found");
+    }
+
+    @Test
     void makeTinyIsDeterministic() throws IOException {
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");
         assertThat(run("make-tiny", one.toString(), "--seed", "9").code()).isZero();
         assertThat(run("make-tiny", two.toString(), "--seed", "9").code()).isZero();
         for (String f : new String[] {"config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-            "model.safetensors.index.json", "generation_config.json"}) {
+            "model.safetensors.index.json", "generation_config.json", "tokenizer.model", "tokenizer_config.json",
+            "added_tokens.json", "special_tokens_map.json"}) {
             assertThat(Files.readAllBytes(two.resolve(f))).as(f).isEqualTo(Files.readAllBytes(one.resolve(f)));
         }
     }

@@ -1,9 +1,7 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,12 +81,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static void readSharded(Path dir, Path index, List<SafeTensorsFile> files, Map<String, TensorInfo> tensors) {
-        JsonNode root;
-        try {
-            root = SafeTensorsFile.JSON.readTree(Files.readString(index));
-        } catch (IOException e) {
-            throw new CheckpointException(index + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
+        JsonNode root = ConfigReader.readJson(index, "");
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map' {tensor name: shard file}");
         Path base = dir.toAbsolutePath().normalize();
@@ -207,13 +200,4 @@ public final class Checkpoint implements AutoCloseable {
         files.forEach(SafeTensorsFile::close);
     }
 
-    static String readText(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(file + ": not found", e);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
 }

@@ -1,6 +1,11 @@
 package org.internvl4j.checkpoint;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
 /** Reads typed fields from a config JSON object, with defaults, naming the field in every error. */
 final class ConfigReader {
@@ -10,6 +15,27 @@ final class ConfigReader {
     ConfigReader(String where, JsonNode node) {
         this.where = where;
         this.node = node;
+    }
+
+    /** Parses a JSON file; the error says whether it is missing, unreadable or malformed. */
+    static JsonNode readJson(Path file, String missingHint) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(file + ": not found" + missingHint, e);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        try {
+            return SafeTensorsFile.JSON.readTree(bytes);
+        } catch (JacksonException e) {
+            var at = e.getLocation();
+            throw new CheckpointException(file + ": malformed JSON: " + e.getOriginalMessage()
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
     }
 
     JsonNode node() {

@@ -1,7 +1,6 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -93,10 +92,6 @@ public record GenerationConfig(
     }
 
     private static JsonNode parse(Path file) {
-        try {
-            return SafeTensorsFile.JSON.readTree(Checkpoint.readText(file));
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
+        return ConfigReader.readJson(file, "");
     }
 }

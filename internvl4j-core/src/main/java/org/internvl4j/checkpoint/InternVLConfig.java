@@ -1,9 +1,6 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** config.json of an InternVL2 checkpoint (InternVLChatConfig), with its nested vision and LLM configs. */
@@ -24,14 +21,7 @@ public record InternVLConfig(
     public static final String ARCHITECTURE = "InternVLChatModel";
 
     public static InternVLConfig read(Path configJson) {
-        JsonNode root;
-        try {
-            root = SafeTensorsFile.JSON.readTree(Files.readString(configJson));
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(configJson + ": not found (a checkpoint directory needs config.json)");
-        } catch (IOException e) {
-            throw new CheckpointException(configJson + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
+        JsonNode root = ConfigReader.readJson(configJson, " (a checkpoint directory needs config.json)");
         return fromJson(configJson.toString(), root);
     }
 

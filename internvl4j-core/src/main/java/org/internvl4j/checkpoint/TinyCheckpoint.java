@@ -2,40 +2,28 @@ package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.tokenizer.HfTokenizerFiles;
 
 /**
  * Writes tiny random-weight InternVL2 checkpoints in exactly the real on-disk layout (config.json,
- * generation_config.json, two BF16 shards + model.safetensors.index.json), for tests and the offline
- * demo. The three variants mirror the reference's make_tiny.py: a is the InternVL2-8B structure
+ * generation_config.json, two BF16 shards + model.safetensors.index.json, and the tokenizer files,
+ * see {@link TinyTokenizer}), for tests and the offline demo. The three variants mirror the reference's make_tiny.py: a is the InternVL2-8B structure
  * scaled down, b exercises rms_norm + qk-normalization and dynamic NTK, c exercises position
  * interpolation, a single kv head and LLM biases. Same options, same bytes.
  */
 public final class TinyCheckpoint {
-    /** The 6 InternLM2 chat tokens: USER_DEFINED pieces at the last 6 SentencePiece ids. */
-    public static final List<String> SP_UNUSED = List.of("[UNUSED_TOKEN_141]", "[UNUSED_TOKEN_142]", "[UNUSED_TOKEN_143]",
-            "[UNUSED_TOKEN_144]", "[UNUSED_TOKEN_145]", "[UNUSED_TOKEN_146]");
-    public static final List<String> CHAT_NAMES = List.of("<|plugin|>", "<|interpreter|>", "<|action_end|>",
-            "<|action_start|>", "<|im_end|>", "<|im_start|>");
-    /** The 9 InternVL tokens, HF added tokens right after the SentencePiece vocabulary. */
-    public static final List<String> INTERNVL_ADDED = List.of("<img>", "</img>", "<IMG_CONTEXT>", "<quad>", "</quad>",
-            "<ref>", "</ref>", "<box>", "</box>");
-
     public static final String SHARD_1 = "model-00001-of-00002.safetensors";
     public static final String SHARD_2 = "model-00002-of-00002.safetensors";
 
@@ -45,32 +33,42 @@ public final class TinyCheckpoint {
     private TinyCheckpoint() {
     }
 
-    /** A variant: its dims (vocab_size is set from the tokenizer), default seed and default piece count. */
+    /**
+     * A variant: its dims (vocab_size is set from the tokenizer), default seed, and the piece count and
+     * normalizer flags of the reference's tiny tokenizer for it (real-like 4096, or alt 2500).
+     */
     public enum Variant {
-        A(101, 4096,
+        A(101, 4096, false,
                 new VisionConfig(64, 4, 3, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
                 new LlmConfig(LlmConfig.INTERNLM2, 128, 8, 2, 3, 256, 0, 32768, 1e6, new LlmConfig.RopeScaling("dynamic", 2.0), false, 1e-5)),
-        B(202, 4096,
+        B(202, 4096, false,
                 new VisionConfig(96, 4, 2, 192, 448, 14, "rms_norm", true, false, 1e-6, "gelu"),
                 new LlmConfig(LlmConfig.INTERNLM2, 96, 6, 6, 2, 224, 0, 64, 1e6, new LlmConfig.RopeScaling("dynamic", 2.0), false, 1e-5)),
-        C(303, 2500,
+        C(303, 2500, true,
                 new VisionConfig(64, 2, 2, 128, 224, 14, "layer_norm", false, true, 1e-6, "gelu"),
                 new LlmConfig(LlmConfig.INTERNLM2, 64, 4, 1, 2, 160, 0, 4096, 1e4, null, true, 1e-6));
 
         final long defaultSeed;
         final int defaultPieces;
+        final boolean altTokenizer;
         final VisionConfig vision;
         final LlmConfig llm;
 
-        Variant(long defaultSeed, int defaultPieces, VisionConfig vision, LlmConfig llm) {
+        Variant(long defaultSeed, int defaultPieces, boolean altTokenizer, VisionConfig vision, LlmConfig llm) {
             this.defaultSeed = defaultSeed;
             this.defaultPieces = defaultPieces;
+            this.altTokenizer = altTokenizer;
             this.vision = vision;
             this.llm = llm;
         }
 
         public long defaultSeed() {
             return defaultSeed;
+        }
+
+        /** Pieces of the reference's tiny tokenizer for this variant, used when no tokenizer is written. */
+        public int defaultPieces() {
+            return defaultPieces;
         }
 
         public static Variant parse(String s) {
@@ -81,41 +79,54 @@ public final class TinyCheckpoint {
         /** The config.json of this variant with a vocabulary of pieces + 9 InternVL tokens. */
         public InternVLConfig config(int pieces) {
             LlmConfig l = new LlmConfig(llm.architecture(), llm.hiddenSize(), llm.numAttentionHeads(), llm.numKeyValueHeads(),
-                    llm.numHiddenLayers(), llm.intermediateSize(), pieces + INTERNVL_ADDED.size(), llm.maxPositionEmbeddings(),
+                    llm.numHiddenLayers(), llm.intermediateSize(), pieces + HfTokenizerFiles.INTERNVL_TOKENS.size(), llm.maxPositionEmbeddings(),
                     llm.ropeTheta(), llm.ropeScaling(), llm.bias(), llm.rmsNormEps());
             return new InternVLConfig(InternVLConfig.MODEL_TYPE, vision, l, "v2", -1, 0.5, 448, true, 12, 1, "internlm2-chat");
         }
     }
 
     /**
-     * What to write. {@code tokenizerModel}: a SentencePiece tokenizer.model to copy (its piece count sets
-     * the vocabulary; the HF tokenizer files are written for it). {@code tokenizerDir}: a directory whose
-     * tokenizer.model and HF tokenizer files are copied as they are. With neither, no tokenizer files are
-     * written and the vocabulary has the variant's default piece count.
+     * What to write: the variant, weight seed, dtype, layout, tokenizer and config overrides.
+     * {@link #of} gives the defaults: the variant's seed, BF16, two shards, a trained tokenizer.
      */
-    public record Options(Variant variant, long seed, DType dtype, boolean singleFile, Path tokenizerModel, Path tokenizerDir) {
+    public record Options(Variant variant, long seed, DType dtype, boolean singleFile, TinyTokenizer tokenizer,
+            List<String> overrides) {
+        public Options {
+            overrides = List.copyOf(overrides);
+        }
+
         public static Options of(Variant variant) {
-            return new Options(variant, variant.defaultSeed, DType.BF16, false, null, null);
+            return new Options(variant, variant.defaultSeed, DType.BF16, false, new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null),
+                    List.of());
         }
 
         public Options withSeed(long s) {
-            return new Options(variant, s, dtype, singleFile, tokenizerModel, tokenizerDir);
+            return new Options(variant, s, dtype, singleFile, tokenizer, overrides);
         }
 
         public Options withDtype(DType d) {
-            return new Options(variant, seed, d, singleFile, tokenizerModel, tokenizerDir);
+            return new Options(variant, seed, d, singleFile, tokenizer, overrides);
         }
 
         public Options withSingleFile(boolean b) {
-            return new Options(variant, seed, dtype, b, tokenizerModel, tokenizerDir);
+            return new Options(variant, seed, dtype, b, tokenizer, overrides);
         }
 
-        public Options withTokenizerModel(Path p) {
-            return new Options(variant, seed, dtype, singleFile, p, tokenizerDir);
+        public Options withTokenizer(TinyTokenizer t) {
+            return new Options(variant, seed, dtype, singleFile, t, overrides);
         }
 
-        public Options withTokenizerDir(Path p) {
-            return new Options(variant, seed, dtype, singleFile, tokenizerModel, p);
+        /** No tokenizer files, and the vocabulary of the reference's tiny tokenizers (4096 or 2500 pieces + 9). */
+        public Options withoutTokenizer() {
+            return withTokenizer(new TinyTokenizer.None(variant.defaultPieces));
+        }
+
+        /**
+         * Config overrides as SECTION.KEY=JSON, with SECTION vision or llm and KEY a key of that
+         * section of config.json, e.g. "llm.num_hidden_layers=4" or "llm.rope_scaling=null".
+         */
+        public Options withOverrides(List<String> o) {
+            return new Options(variant, seed, dtype, singleFile, tokenizer, o);
         }
     }
 
@@ -126,26 +137,13 @@ public final class TinyCheckpoint {
 
     /** Writes a checkpoint into dir (created if needed; files of the same names are replaced) and returns its config. */
     public static InternVLConfig write(Path dir, Options options) {
-        if (options.tokenizerModel != null && options.tokenizerDir != null) {
-            throw new IllegalArgumentException("give a tokenizer model or a tokenizer directory, not both");
-        }
         try {
             Files.createDirectories(dir);
-            int pieces = options.variant.defaultPieces;
-            if (options.tokenizerModel != null) {
-                pieces = countPieces(options.tokenizerModel);
-                Files.copy(options.tokenizerModel, dir.resolve("tokenizer.model"), StandardCopyOption.REPLACE_EXISTING);
-                writeTokenizerJson(dir, pieces);
-            } else if (options.tokenizerDir != null) {
-                pieces = countPieces(options.tokenizerDir.resolve("tokenizer.model"));
-                for (String f : List.of("tokenizer.model", "tokenizer_config.json", "added_tokens.json", "special_tokens_map.json")) {
-                    Path src = options.tokenizerDir.resolve(f);
-                    if (!Files.exists(src)) throw new CheckpointException(src + ": not found (--tokenizer-from needs " + f + ")");
-                    Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            InternVLConfig config = options.variant.config(pieces);
-            writeJson(dir.resolve(Checkpoint.CONFIG), configJson(config));
+            int pieces = options.tokenizer.write(dir, options.variant);
+            ObjectNode json = configJson(options.variant.config(pieces));
+            applyOverrides(json, options.overrides);
+            InternVLConfig config = InternVLConfig.fromJson("make-tiny config", json); // checks the overridden dims
+            writeJson(dir.resolve(Checkpoint.CONFIG), json);
             ObjectNode gen = NODES.objectNode();
             gen.put("_from_model_config", true).put("bos_token_id", 1).put("eos_token_id", 2).put("pad_token_id", 2)
                     .put("transformers_version", "4.37.2");
@@ -287,6 +285,41 @@ public final class TinyCheckpoint {
         return root;
     }
 
+    /** Applies SECTION.KEY=JSON overrides to config.json's vision_config / llm_config. */
+    static void applyOverrides(ObjectNode config, List<String> overrides) {
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            int dot = o.indexOf('.');
+            if (eq < 0 || dot < 0 || dot > eq) {
+                throw new IllegalArgumentException("override '" + o + "': expected SECTION.KEY=JSON, e.g. llm.num_hidden_layers=4");
+            }
+            String section = o.substring(0, dot);
+            String key = o.substring(dot + 1, eq);
+            String sectionKey = switch (section) {
+                case "vision" -> "vision_config";
+                case "llm" -> "llm_config";
+                default -> throw new IllegalArgumentException("override '" + o + "': section '" + section + "' is not one of vision, llm");
+            };
+            ObjectNode target = (ObjectNode) config.get(sectionKey);
+            if (!target.has(key)) {
+                List<String> known = new ArrayList<>();
+                target.fieldNames().forEachRemaining(known::add);
+                throw new IllegalArgumentException("override '" + o + "': " + sectionKey + " has no key '" + key + "' (known: "
+                        + String.join(", ", known) + ")");
+            }
+            com.fasterxml.jackson.databind.JsonNode value;
+            try {
+                value = SafeTensorsFile.JSON.readTree(o.substring(eq + 1));
+            } catch (IOException e) {
+                value = null;
+            }
+            if (value == null || value.isMissingNode()) {
+                throw new IllegalArgumentException("override '" + o + "': the value is not JSON (strings need quotes: vision.norm_type='\"rms_norm\"')");
+            }
+            target.set(key, value);
+        }
+    }
+
     private static ObjectNode autoMap(String config, String model, String causal) {
         ObjectNode m = NODES.objectNode();
         m.put("AutoConfig", config).put("AutoModel", model).put("AutoModelForCausalLM", causal);
@@ -299,127 +332,7 @@ public final class TinyCheckpoint {
         else node.put(key, value);
     }
 
-    /** tokenizer_config.json, added_tokens.json and special_tokens_map.json for a model of this many pieces. */
-    static void writeTokenizerJson(Path dir, int pieces) throws IOException {
-        ObjectNode decoder = NODES.objectNode();
-        decoder.set("0", addedToken("<unk>", true));
-        decoder.set("1", addedToken("<s>", true));
-        decoder.set("2", addedToken("</s>", true));
-        for (int k = 0; k < CHAT_NAMES.size(); k++) decoder.set(Integer.toString(pieces - 6 + k), addedToken(CHAT_NAMES.get(k), true));
-        ObjectNode added = NODES.objectNode();
-        for (int k = 0; k < INTERNVL_ADDED.size(); k++) {
-            decoder.set(Integer.toString(pieces + k), addedToken(INTERNVL_ADDED.get(k), true));
-            added.put(INTERNVL_ADDED.get(k), pieces + k);
-        }
-        ArrayNode special = NODES.arrayNode();
-        for (String s : List.of("<|im_start|>", "<|im_end|>", "<|action_start|>", "<|action_end|>", "<|interpreter|>", "<|plugin|>")) special.add(s);
-        INTERNVL_ADDED.forEach(special::add);
-
-        ObjectNode cfg = NODES.objectNode();
-        cfg.put("add_bos_token", true).put("add_eos_token", false);
-        cfg.set("added_tokens_decoder", decoder);
-        cfg.set("additional_special_tokens", special.deepCopy());
-        ObjectNode autoMap = cfg.putObject("auto_map");
-        autoMap.putArray("AutoTokenizer").add("tokenization_internlm2.InternLM2Tokenizer").addNull();
-        cfg.put("bos_token", "<s>").put("clean_up_tokenization_spaces", false).put("eos_token", "</s>")
-                .put("model_max_length", 4096).put("pad_token", "</s>").put("tokenizer_class", "InternLM2Tokenizer")
-                .put("unk_token", "<unk>");
-
-        ObjectNode map = NODES.objectNode();
-        map.set("additional_special_tokens", special);
-        map.set("bos_token", addedToken("<s>", false));
-        map.set("eos_token", addedToken("</s>", false));
-        map.set("pad_token", addedToken("</s>", false));
-        map.set("unk_token", addedToken("<unk>", false));
-
-        writeJson(dir.resolve("tokenizer_config.json"), cfg);
-        writeJson(dir.resolve("added_tokens.json"), added);
-        writeJson(dir.resolve("special_tokens_map.json"), map);
-    }
-
-    private static ObjectNode addedToken(String content, boolean withSpecial) {
-        ObjectNode t = NODES.objectNode();
-        t.put("content", content).put("lstrip", false).put("normalized", false).put("rstrip", false).put("single_word", false);
-        if (withSpecial) t.put("special", true);
-        return t;
-    }
-
     private static void writeJson(Path file, ObjectNode node) throws IOException {
         Files.writeString(file, JSON.writeValueAsString(node) + "\n", StandardCharsets.UTF_8);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // tokenizer.model: just enough protobuf to count pieces and check the InternLM2 layout
-
-    /**
-     * The number of pieces in a SentencePiece ModelProto (field 1, repeated SentencePiece), checking
-     * that the last 6 are [UNUSED_TOKEN_141..146] as in the real InternLM2 model.
-     */
-    static int countPieces(Path model) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(model);
-        } catch (IOException e) {
-            throw new CheckpointException(model + ": cannot read: " + e.getMessage(), e);
-        }
-        List<String> pieces = new ArrayList<>();
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            while (b.hasRemaining()) {
-                long tag = varint(b);
-                int field = (int) (tag >>> 3);
-                int wire = (int) (tag & 7);
-                if (wire == 2) {
-                    int len = Math.toIntExact(varint(b));
-                    ByteBuffer body = b.slice(b.position(), len);
-                    b.position(b.position() + len);
-                    if (field == 1) pieces.add(pieceString(body));
-                } else {
-                    skip(b, wire);
-                }
-            }
-        } catch (RuntimeException e) {
-            throw new CheckpointException(model + ": not a SentencePiece model (" + e.getMessage() + ")", e);
-        }
-        int n = pieces.size();
-        if (n < 259 + SP_UNUSED.size() || !pieces.subList(n - SP_UNUSED.size(), n).equals(SP_UNUSED)) {
-            throw new CheckpointException(model + ": expected a SentencePiece model whose last 6 pieces are "
-                    + "[UNUSED_TOKEN_141]..[UNUSED_TOKEN_146], like InternLM2's (" + n + " pieces found)");
-        }
-        return n;
-    }
-
-    private static String pieceString(ByteBuffer body) {
-        while (body.hasRemaining()) {
-            long tag = varint(body);
-            int wire = (int) (tag & 7);
-            if ((tag >>> 3) == 1 && wire == 2) {
-                byte[] s = new byte[Math.toIntExact(varint(body))];
-                body.get(s);
-                return new String(s, StandardCharsets.UTF_8);
-            }
-            skip(body, wire);
-        }
-        return "";
-    }
-
-    private static void skip(ByteBuffer b, int wire) {
-        switch (wire) {
-            case 0 -> varint(b);
-            case 1 -> b.position(b.position() + 8);
-            case 2 -> b.position(b.position() + Math.toIntExact(varint(b)));
-            case 5 -> b.position(b.position() + 4);
-            default -> throw new IllegalArgumentException("bad protobuf wire type " + wire);
-        }
-    }
-
-    private static long varint(ByteBuffer b) {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            byte x = b.get();
-            v |= (long) (x & 0x7F) << shift;
-            if (x >= 0) return v;
-        }
-        throw new IllegalArgumentException("varint longer than 10 bytes");
     }
 }

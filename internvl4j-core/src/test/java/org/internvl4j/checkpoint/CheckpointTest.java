@@ -62,7 +62,7 @@ class CheckpointTest {
     void opensATinyCheckpointWithEveryTensorTheModelNeeds() {
         try (Checkpoint c = Checkpoint.open(dir)) {
             InternVLConfig cfg = c.config();
-            assertThat(cfg).isEqualTo(TinyCheckpoint.Variant.A.config(4096));
+            assertThat(cfg).isEqualTo(TinyCheckpoint.Variant.A.config(TinyTokenizer.DEFAULT_PIECES));
             assertThat(cfg.numImageTokens()).isEqualTo(256);
             assertThat(c.files()).hasSize(2);
             assertThat(c.tensors().keySet()).containsExactlyInAnyOrderElementsOf(InternVLTensors.expected(cfg).keySet());
@@ -133,7 +133,8 @@ class CheckpointTest {
 
     @Test
     void tensorInTwoShards() {
-        rewriteShard(shard2, Set.of(), Map.of(EMBED, new float[4105 * 128]), Map.of(EMBED, new long[] {4105, 128}));
+        int vocab = TinyTokenizer.DEFAULT_PIECES + 9;
+        rewriteShard(shard2, Set.of(), Map.of(EMBED, new float[vocab * 128]), Map.of(EMBED, new long[] {vocab, 128}));
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(shard2 + ": holds tensor " + EMBED + ", which is also in " + TinyCheckpoint.SHARD_1)
                 .hasMessageContaining("one shard only");

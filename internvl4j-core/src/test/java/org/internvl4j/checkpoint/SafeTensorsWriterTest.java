@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.internvl4j.tensor.DType;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,28 @@ class SafeTensorsWriterTest {
         // added out of order on purpose: the file lists tensors sorted by name
         new SafeTensorsWriter().add("b.mat", dtype, new long[] {8, 8}, mat).add("a.vec", dtype, new long[] {v.length}, v).write(out);
         assertThat(Files.readAllBytes(out)).isEqualTo(resource(dtype + ".safetensors"));
+    }
+
+    /** The reference's files read back to the same float32 values that the reference's reader gives. */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void readsTheReferenceFilesAsTheReferenceDoes(DType dtype) throws IOException {
+        JsonNode expected = new ObjectMapper().readTree(resource("readback.json")).get(dtype.safetensorsName());
+        Path file = tmp.resolve(dtype + ".safetensors");
+        Files.write(file, resource(dtype + ".safetensors"));
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            assertThat(f.tensors().keySet()).containsExactly("a.vec", "b.mat");
+            for (String name : List.of("a.vec", "b.mat")) {
+                float[] got = f.tensors().get(name).toFloatArray();
+                JsonNode want = expected.get(name);
+                assertThat(got).hasSize(want.size());
+                for (int i = 0; i < got.length; i++) {
+                    float w = Float.intBitsToFloat((int) want.get(i).asLong());
+                    if (Float.isNaN(w)) assertThat(got[i]).as("%s[%d]", name, i).isNaN();
+                    else assertThat(Float.floatToRawIntBits(got[i])).as("%s[%d]", name, i).isEqualTo(Float.floatToRawIntBits(w));
+                }
+            }
+        }
     }
 
     /** Round to nearest even, checked against the exact distances to the two neighbouring bf16 values. */

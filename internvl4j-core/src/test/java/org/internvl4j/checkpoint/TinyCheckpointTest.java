@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.internvl4j.tokenizer.InternLM2Tokenizer;
+import org.internvl4j.tokenizer.SentencePieceModel;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,7 +70,7 @@ class TinyCheckpointTest {
     void writesTheReferenceLayout(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
         Path dir = tmp.resolve("tiny-" + v);
-        TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
+        TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant).withoutTokenizer());
         for (String shard : List.of(TinyCheckpoint.SHARD_1, TinyCheckpoint.SHARD_2)) {
             assertThat(new String(header(dir.resolve(shard)))).as(shard).isEqualTo(new String(reference(v, shard + ".header.json")));
         }
@@ -79,15 +82,47 @@ class TinyCheckpointTest {
         }
     }
 
+    /** The HF tokenizer files written for an N-piece model have the reference's ids (plus the release's chat_template). */
     @ParameterizedTest
     @EnumSource(TinyCheckpoint.Variant.class)
     void tokenizerJsonFilesMatchTheReference(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
-        int pieces = variant == TinyCheckpoint.Variant.C ? 2500 : 4096;
-        TinyCheckpoint.writeTokenizerJson(tmp, pieces);
-        for (String f : List.of("tokenizer_config.json", "added_tokens.json", "special_tokens_map.json")) {
-            assertSameJson(tmp.resolve(f), reference(v, f));
-        }
+        org.internvl4j.tokenizer.HfTokenizerFiles.writeJson(tmp, variant.defaultPieces());
+        for (String f : List.of("added_tokens.json", "special_tokens_map.json")) assertSameJson(tmp.resolve(f), reference(v, f));
+        ObjectNode ours = (ObjectNode) JSON.readTree(readAll(tmp.resolve("tokenizer_config.json")));
+        assertThat(ours.remove("chat_template")).isNotNull();
+        assertThat(ours).isEqualTo(JSON.readTree(reference(v, "tokenizer_config.json")));
+    }
+
+    /**
+     * The default tiny checkpoint comes with a trained tokenizer whose ids fit config.json: the
+     * InternLM2 layout (chat tokens on the last 6 pieces, then the 9 InternVL tokens), loadable by
+     * our tokenizer, and the same bytes for the same options.
+     */
+    @ParameterizedTest
+    @EnumSource(TinyCheckpoint.Variant.class)
+    void defaultCheckpointHasATrainedTokenizerThatFitsTheVocabulary(TinyCheckpoint.Variant variant) throws IOException {
+        Path dir = tmp.resolve("t");
+        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
+        int n = TinyTokenizer.DEFAULT_PIECES;
+        assertThat(c.llm().vocabSize()).isEqualTo(n + 9);
+        InternLM2Tokenizer tok = InternLM2Tokenizer.load(dir);
+        assertThat(tok.vocabSize()).isEqualTo(c.llm().vocabSize());
+        assertThat(tok.tokenId("<|im_end|>")).isEqualTo(n - 2);
+        assertThat(tok.tokenId("<|im_start|>")).isEqualTo(n - 1);
+        assertThat(tok.tokenId("<img>")).isEqualTo(n);
+        assertThat(tok.tokenId("<IMG_CONTEXT>")).isEqualTo(n + 2);
+        assertThat(tok.tokenId("</box>")).isEqualTo(n + 8);
+        String text = "<|im_start|>user\n<image>\nDescribe the picture, please.<|im_end|>";
+        int[] ids = tok.encode(text);
+        assertThat(ids[0]).isEqualTo(1);
+        assertThat(ids).contains(n - 1, n - 2);
+        assertThat(java.util.Arrays.stream(ids).allMatch(id -> id >= 0 && id < c.llm().vocabSize())).isTrue();
+        String plain = "A small dog is running on the grass.";
+        assertThat(tok.decode(tok.encode(plain), true)).isEqualTo(plain);
+        // alt flags for variant c, as in the reference
+        boolean dummyPrefix = SentencePieceModel.read(dir.resolve("tokenizer.model")).normalizerSpec().addDummyPrefix();
+        assertThat(dummyPrefix).isEqualTo(variant == TinyCheckpoint.Variant.C);
     }
 
     @Test
@@ -97,13 +132,14 @@ class TinyCheckpointTest {
         Path other = tmp.resolve("other");
         TinyCheckpoint.write(one, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.B).withSeed(7));
         TinyCheckpoint.write(two, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.B).withSeed(7));
-        TinyCheckpoint.write(other, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.B).withSeed(8));
+        TinyCheckpoint.write(other, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.B).withSeed(8)
+                .withTokenizer(new TinyTokenizer.None(TinyTokenizer.DEFAULT_PIECES)));
         List<String> files;
         try (Stream<Path> s = Files.list(one)) {
             files = s.map(p -> p.getFileName().toString()).sorted().toList();
         }
-        assertThat(files).containsExactly("config.json", "generation_config.json", TinyCheckpoint.SHARD_1, TinyCheckpoint.SHARD_2,
-                "model.safetensors.index.json");
+        assertThat(files).containsExactly("added_tokens.json", "config.json", "generation_config.json", TinyCheckpoint.SHARD_1,
+                TinyCheckpoint.SHARD_2, "model.safetensors.index.json", "special_tokens_map.json", "tokenizer.model", "tokenizer_config.json");
         for (String f : files) assertThat(readAll(two.resolve(f))).as(f).isEqualTo(readAll(one.resolve(f)));
         assertThat(readAll(other.resolve(TinyCheckpoint.SHARD_2))).isNotEqualTo(readAll(one.resolve(TinyCheckpoint.SHARD_2)));
         assertThat(header(other.resolve(TinyCheckpoint.SHARD_2))).isEqualTo(header(one.resolve(TinyCheckpoint.SHARD_2)));
@@ -145,9 +181,10 @@ class TinyCheckpointTest {
     void tokenizerModelSetsTheVocabularyAndIsCopied() throws IOException {
         Path real = findShared().resolve("tokenizers/internvl2-8b/tokenizer.model");
         Assumptions.assumeTrue(Files.exists(real), "shared tokenizer not found");
-        assertThat(TinyCheckpoint.countPieces(real)).isEqualTo(92544);
+        assertThat(TinyTokenizer.checkedPieces(real)).isEqualTo(92544);
         Path dir = tmp.resolve("realvocab");
-        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.C).withTokenizerModel(real));
+        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.C)
+                .withTokenizer(new TinyTokenizer.FromModel(real)));
         assertThat(c.llm().vocabSize()).isEqualTo(92553);
         assertThat(readAll(dir.resolve("tokenizer.model"))).isEqualTo(readAll(real));
         Path hf = real.getParent().resolve("internvl2-2b-hf-json");
@@ -157,12 +194,13 @@ class TinyCheckpointTest {
         JsonNode ours = JSON.readTree(readAll(dir.resolve("tokenizer_config.json")));
         JsonNode theirs = JSON.readTree(readAll(hf.resolve("tokenizer_config.json")));
         assertThat(ours.get("added_tokens_decoder")).isEqualTo(theirs.get("added_tokens_decoder"));
+        assertThat(InternLM2Tokenizer.load(dir).tokenId("<IMG_CONTEXT>")).isEqualTo(92546);
         try (Checkpoint ck = Checkpoint.open(dir)) {
             assertThat(ck.tensors().get("language_model.output.weight").shape()).containsExactly(92553, 64);
         }
         // copying a whole tokenizer directory
         Path copy = tmp.resolve("copy");
-        TinyCheckpoint.write(copy, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.C).withTokenizerDir(dir));
+        TinyCheckpoint.write(copy, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.C).withTokenizer(new TinyTokenizer.FromDir(dir)));
         for (String f : List.of("tokenizer.model", "tokenizer_config.json", "added_tokens.json", "special_tokens_map.json")) {
             assertThat(readAll(copy.resolve(f))).isEqualTo(readAll(dir.resolve(f)));
         }
@@ -172,11 +210,12 @@ class TinyCheckpointTest {
     void tokenizerModelWithoutTheInternLmPiecesIsRefused() throws IOException {
         Path bogus = tmp.resolve("bogus.model");
         Files.write(bogus, new byte[] {0x0A, 0x03, 0x0A, 0x01, 'a'}); // one piece "a"
-        assertThatThrownBy(() -> TinyCheckpoint.countPieces(bogus)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> TinyTokenizer.checkedPieces(bogus)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(bogus + ": expected a SentencePiece model whose last 6 pieces are [UNUSED_TOKEN_141]")
-                .hasMessageContaining("1 pieces found");
+                .hasMessageContaining("1 pieces, the last are [a]");
         Files.write(bogus, new byte[] {0x0A, (byte) 0xFF});
-        assertThatThrownBy(() -> TinyCheckpoint.countPieces(bogus)).hasMessageContaining(bogus + ": not a SentencePiece model");
+        assertThatThrownBy(() -> TinyTokenizer.checkedPieces(bogus)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining(bogus + ": not a SentencePiece model");
     }
 
     /** The shared folder sits beside the repository root; tests run from a module directory. */
