@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             MakeTinyCommand.class,
             MakeSyntheticCommand.class,
+            PreprocessCommand.class,
             TokenizeCommand.class,
             ChatCommand.class,
             GenerateCommand.class,

@@ -111,8 +111,8 @@ public final class PreprocessCommand implements Callable<Integer> {
         o.printf("fps %.3f, sampled frames %s%n", vf.fps(), Arrays.toString(vf.frameIndices()));
         for (int i = 0; i < vf.frames().size(); i++) {
             PixelValues p = vf.frames().get(i);
-            o.printf("frame %d (index %d): grid %dx%d, %d tiles%n", i + 1, vf.frameIndices()[i], p.gridCols(),
-                    p.gridRows(), p.tiles());
+            o.printf("frame %d (index %d): grid %dx%d, %d tile%s%n", i + 1, vf.frameIndices()[i], p.gridCols(),
+                    p.gridRows(), p.tiles(), p.tiles() == 1 ? "" : "s");
         }
         o.printf("num_patches_list %s, shape [%d, 3, %d, %d]%n", Arrays.toString(vf.numPatchesList()), total, size, size);
         o.print("prompt prefix:\n" + vf.promptPrefix());

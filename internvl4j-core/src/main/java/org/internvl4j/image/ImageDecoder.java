@@ -72,10 +72,14 @@ public final class ImageDecoder {
         if (format == Format.WEBP && WebpLossyDecoder.isLossy(data)) {
             return WebpLossyDecoder.decode(data, name);
         }
-        BufferedImage img = readWithImageIo(format, data, name);
+        Decoded d = readWithImageIo(format, data, name);
+        BufferedImage img = d.image();
         if ((long) img.getWidth() * img.getHeight() > maxPixels) {
             throw new ImageException(format + " " + name + ": decoded image is " + img.getWidth() + "x"
                     + img.getHeight() + ", above the limit of " + maxPixels + " pixels");
+        }
+        if (format == Format.GIF) {
+            img = gifOnScreen(d, (int) size[0], (int) size[1], name);
         }
         return toPillowRgb(img, format, name);
     }
@@ -157,7 +161,58 @@ public final class ImageDecoder {
         return ((d[o + 1] & 0xFF) << 8) | (d[o] & 0xFF);
     }
 
-    private static BufferedImage readWithImageIo(Format format, byte[] data, String name) {
+    /** An ImageIO result with its per-image metadata (GIF needs the frame position and transparency). */
+    private record Decoded(BufferedImage image, javax.imageio.metadata.IIOMetadata metadata) {
+    }
+
+    /**
+     * Pillow 9.4 decodes a GIF's first frame onto a canvas of the logical screen size, filled with the palette
+     * index of the transparent colour if there is one, else index 0 (GifImagePlugin load_prepare); ImageIO gives
+     * only the frame's own rectangle.
+     */
+    private static BufferedImage gifOnScreen(Decoded d, int screenW, int screenH, String name) {
+        BufferedImage frame = d.image();
+        if (!(frame.getColorModel() instanceof IndexColorModel icm)) {
+            return frame;
+        }
+        int left = 0;
+        int top = 0;
+        int fill = 0;
+        org.w3c.dom.Node root = d.metadata().getAsTree("javax_imageio_gif_image_1.0");
+        for (org.w3c.dom.Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+            org.w3c.dom.NamedNodeMap at = n.getAttributes();
+            if (n.getNodeName().equals("ImageDescriptor")) {
+                left = Integer.parseInt(at.getNamedItem("imageLeftPosition").getNodeValue());
+                top = Integer.parseInt(at.getNamedItem("imageTopPosition").getNodeValue());
+            } else if (n.getNodeName().equals("GraphicControlExtension")
+                    && "TRUE".equalsIgnoreCase(at.getNamedItem("transparentColorFlag").getNodeValue())) {
+                fill = Integer.parseInt(at.getNamedItem("transparentColorIndex").getNodeValue());
+            }
+        }
+        if (left == 0 && top == 0 && frame.getWidth() == screenW && frame.getHeight() == screenH) {
+            return frame;
+        }
+        BufferedImage canvas = new BufferedImage(screenW, screenH, BufferedImage.TYPE_BYTE_INDEXED, icm);
+        java.awt.image.WritableRaster r = canvas.getRaster();
+        int[] row = new int[screenW];
+        java.util.Arrays.fill(row, fill);
+        for (int y = 0; y < screenH; y++) {
+            r.setSamples(0, y, screenW, 1, 0, row);
+        }
+        // the part of the frame inside the screen
+        int w = Math.min(frame.getWidth(), screenW - left);
+        int h = Math.min(frame.getHeight(), screenH - top);
+        if (w > 0 && h > 0) {
+            int[] src = new int[w];
+            for (int y = 0; y < h; y++) {
+                frame.getRaster().getSamples(0, y, w, 1, 0, src);
+                r.setSamples(left, top + y, w, 1, 0, src);
+            }
+        }
+        return canvas;
+    }
+
+    private static Decoded readWithImageIo(Format format, byte[] data, String name) {
         String formatName = format.name().toLowerCase();
         Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(formatName);
         if (!readers.hasNext()) {
@@ -175,7 +230,7 @@ public final class ImageDecoder {
             if (img == null) {
                 throw new ImageException(format + " " + name + ": the decoder returned no image");
             }
-            return img;
+            return new Decoded(img, format == Format.GIF ? reader.getImageMetadata(0) : null);
         } catch (IOException | RuntimeException e) {
             if (e instanceof ImageException ie) {
                 throw ie;

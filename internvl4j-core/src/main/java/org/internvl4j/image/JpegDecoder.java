@@ -1,7 +1,11 @@
 package org.internvl4j.image;
 
-import java.util.Arrays;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A baseline and progressive Huffman JPEG decoder that gives the same pixels as Pillow 9.4 over libjpeg-turbo
@@ -24,8 +28,12 @@ final class JpegDecoder {
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
         63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
 
+    /** A progressive file rarely has more than about 20 scans; libjpeg-turbo's tools stop at a similar cap. */
+    static final int MAX_SCANS = 1000;
+
     private final byte[] data;
     private final String name;
+    private int scans;
     private final long maxPixels;
     private int pos;
 
@@ -134,6 +142,10 @@ final class JpegDecoder {
                 case 0xDA -> {
                     if (!frameSeen) {
                         throw error("scan (SOS) before the frame header (SOF)");
+                    }
+                    if (++scans > MAX_SCANS) {
+                        throw error("more than " + MAX_SCANS + " scans: refusing a file that makes the decoder "
+                                + "walk the whole image again and again");
                     }
                     readScan();
                     scanSeen = true;
@@ -302,6 +314,10 @@ final class JpegDecoder {
         mcusX = ceilDiv(width, 8 * hmax);
         mcusY = ceilDiv(height, 8 * vmax);
         for (Component c : comps) {
+            if (hmax % c.h != 0 || vmax % c.v != 0) {
+                throw error("component " + c.id + " has sampling " + c.h + "x" + c.v + ", not an integer fraction of "
+                        + hmax + "x" + vmax + " (unsupported, as in libjpeg)");
+            }
             c.width = ceilDiv(width * c.h, hmax);
             c.height = ceilDiv(height * c.v, vmax);
             c.blocksW = ceilDiv(c.width, 8);
@@ -324,11 +340,17 @@ final class JpegDecoder {
     private int bitCount;
     /** Set once a marker was met inside a scan: from then on zeros are fed, as libjpeg does. */
     private boolean hitMarker;
+    /**
+     * jdhuff.c insufficient_data: set when a bit past a marker was needed. libjpeg then leaves every further MCU
+     * of the segment at zero coefficients (uniform grey) instead of decoding zeros with DC prediction.
+     */
+    private boolean insufficientData;
 
     private void resetBits() {
         bitBuf = 0;
         bitCount = 0;
         hitMarker = false;
+        insufficientData = false;
     }
 
     private int readBit() {
@@ -343,6 +365,7 @@ final class JpegDecoder {
         int b;
         if (hitMarker) {
             b = 0;
+            insufficientData = true;
         } else {
             if (pos >= data.length) {
                 throw error("truncated: the data ends inside an image scan");
@@ -357,6 +380,7 @@ final class JpegDecoder {
                     pos += 2; // stuffed zero
                 } else {
                     hitMarker = true; // a marker: leave it for the marker reader, feed zeros (jdhuff.c)
+                    insufficientData = true;
                     b = 0;
                 }
             } else {
@@ -395,7 +419,9 @@ final class JpegDecoder {
                 return h.values[h.valPtr[l] + code - h.minCode[l]];
             }
         }
-        // jdhuff.c: "Corrupt JPEG data: bad Huffman code", returns 0 and goes on
+        // jdhuff.c jpeg_huff_decode: no code matched within 16 bits; its loop stops at maxcode[17] after reading
+        // a 17th bit, warns "Corrupt JPEG data: bad Huffman code" and returns 0
+        readBit();
         return 0;
     }
 
@@ -498,6 +524,9 @@ final class JpegDecoder {
                 }
                 restartsLeft--;
             }
+            if (insufficientData) {
+                continue; // out of data in this segment: leave the MCU at zero, as libjpeg does
+            }
             int mx = m % mcusPerRow;
             int my = m / mcusPerRow;
             if (single) {
@@ -537,6 +566,7 @@ final class JpegDecoder {
             int marker = data[pos + 1] & 0xFF;
             if (marker >= 0xD0 && marker <= 0xD7) {
                 pos += 2;
+                insufficientData = false;
             } else {
                 hitMarker = true; // not a restart: the scan is cut short, feed zeros
             }
@@ -674,33 +704,39 @@ final class JpegDecoder {
             }
             idctComponent(c);
         }
-        // Upsample every component to full size (rows x width), as jdsample.c does.
-        byte[][] full = new byte[n][];
-        IntStream.range(0, n).parallel().forEach(i -> full[i] = upsample(comps[i]));
+        // Upsample each row of every component to full width (jdsample.c), then convert it to RGB at once: rows
+        // are independent, so blocks of rows run in parallel without full-size intermediate planes.
         byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 3)];
-        int px = width * height;
-        if (n == 1) {
-            byte[] y = full[0];
-            for (int p = 0; p < px; p++) {
-                rgb[p * 3] = y[p];
-                rgb[p * 3 + 1] = y[p];
-                rgb[p * 3 + 2] = y[p];
-            }
-        } else if (n == 3) {
-            boolean ycc = colorSpaceIsYcc3();
-            if (ycc) {
-                IntStream.range(0, height).parallel().forEach(y -> yccToRgb(full[0], full[1], full[2], rgb,
-                        y * width, (y + 1) * width));
-            } else {
-                for (int p = 0; p < px; p++) {
-                    rgb[p * 3] = full[0][p];
-                    rgb[p * 3 + 1] = full[1][p];
-                    rgb[p * 3 + 2] = full[2][p];
+        int mode = n == 1 ? 0 : n == 3 ? (colorSpaceIsYcc3() ? 1 : 2) : 3;
+        boolean ycck = sawAdobe && adobeTransform != 0;
+        int rowsPerTask = 16;
+        IntStream.range(0, (height + rowsPerTask - 1) / rowsPerTask).parallel().forEach(task -> {
+            byte[][] rows = new byte[n][width];
+            byte[] scratch = new byte[2 * Math.max(width, 8) + 16];
+            int y1 = Math.min(height, (task + 1) * rowsPerTask);
+            for (int y = task * rowsPerTask; y < y1; y++) {
+                for (int i = 0; i < n; i++) {
+                    upsampleRow(comps[i], y, rows[i], scratch);
+                }
+                int o = y * width * 3;
+                switch (mode) {
+                    case 0 -> {
+                        for (int x = 0; x < width; x++, o += 3) {
+                            rgb[o] = rgb[o + 1] = rgb[o + 2] = rows[0][x];
+                        }
+                    }
+                    case 1 -> yccToRgb(rows[0], rows[1], rows[2], width, rgb, o);
+                    case 2 -> {
+                        for (int x = 0; x < width; x++, o += 3) {
+                            rgb[o] = rows[0][x];
+                            rgb[o + 1] = rows[1][x];
+                            rgb[o + 2] = rows[2][x];
+                        }
+                    }
+                    default -> cmykToRgb(rows, width, ycck, rgb, o);
                 }
             }
-        } else {
-            cmykToRgb(full, rgb, px);
-        }
+        });
         return new RgbImage(width, height, rgb);
     }
 
@@ -740,15 +776,46 @@ final class JpegDecoder {
         return v < 0 ? 0 : (v > 255 ? 255 : v);
     }
 
-    /** jdcolor.c ycc_rgb_convert. */
-    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, byte[] rgb, int from, int to) {
-        for (int p = from; p < to; p++) {
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, INTS.length() * 8)));
+    private static final boolean VECTOR_COLOR = INTS.length() >= 4 && BYTES.length() == INTS.length();
+
+    /**
+     * jdcolor.c ycc_rgb_convert for one row of n samples, written at rgb[o...]. The vector loop evaluates the
+     * same fixed-point expressions that build_ycc_rgb_table stores in its tables, so the bytes are the same.
+     */
+    private static void yccToRgb(byte[] y, byte[] cb, byte[] cr, int n, byte[] rgb, int o) {
+        int p = 0;
+        if (VECTOR_COLOR) {
+            int lanes = INTS.length();
+            int[] rr = new int[lanes];
+            int[] gg = new int[lanes];
+            int[] bb = new int[lanes];
+            for (; p <= n - lanes; p += lanes) {
+                IntVector yy = widen(y, p);
+                IntVector b = widen(cb, p).sub(128);
+                IntVector r = widen(cr, p).sub(128);
+                yy.add(r.mul(fix(1.40200)).add(ONE_HALF).lanewise(VectorOperators.ASHR, SCALEBITS))
+                        .max(0).min(255).intoArray(rr, 0);
+                yy.add(b.mul(-fix(0.34414)).add(ONE_HALF).add(r.mul(-fix(0.71414)))
+                        .lanewise(VectorOperators.ASHR, SCALEBITS)).max(0).min(255).intoArray(gg, 0);
+                yy.add(b.mul(fix(1.77200)).add(ONE_HALF).lanewise(VectorOperators.ASHR, SCALEBITS))
+                        .max(0).min(255).intoArray(bb, 0);
+                for (int k = 0; k < lanes; k++, o += 3) {
+                    rgb[o] = (byte) rr[k];
+                    rgb[o + 1] = (byte) gg[k];
+                    rgb[o + 2] = (byte) bb[k];
+                }
+            }
+        }
+        for (; p < n; p++, o += 3) {
             int yy = y[p] & 0xFF;
             int b = cb[p] & 0xFF;
             int r = cr[p] & 0xFF;
-            rgb[p * 3] = (byte) clamp(yy + CR_R[r]);
-            rgb[p * 3 + 1] = (byte) clamp(yy + ((CB_G[b] + CR_G[r]) >> SCALEBITS));
-            rgb[p * 3 + 2] = (byte) clamp(yy + CB_B[b]);
+            rgb[o] = (byte) clamp(yy + CR_R[r]);
+            rgb[o + 1] = (byte) clamp(yy + ((CB_G[b] + CR_G[r]) >> SCALEBITS));
+            rgb[o + 2] = (byte) clamp(yy + CB_B[b]);
         }
     }
 
@@ -756,9 +823,8 @@ final class JpegDecoder {
      * 4 components: libjpeg gives CMYK (converting YCCK with jdcolor.c ycck_cmyk_convert when the Adobe transform
      * says so), Pillow reads it as "CMYK;I" (inverted, Adobe's convention) and its Convert.c cmyk2rgb gives RGB.
      */
-    private void cmykToRgb(byte[][] f, byte[] rgb, int px) {
-        boolean ycck = sawAdobe && adobeTransform != 0;
-        for (int p = 0; p < px; p++) {
+    private static void cmykToRgb(byte[][] f, int n, boolean ycck, byte[] rgb, int o) {
+        for (int p = 0; p < n; p++) {
             int c0 = f[0][p] & 0xFF;
             int c1 = f[1][p] & 0xFF;
             int c2 = f[2][p] & 0xFF;
@@ -781,10 +847,14 @@ final class JpegDecoder {
             y = 255 - y;
             k = 255 - k;
             int nk = 255 - k;
-            rgb[p * 3] = (byte) clamp(nk - mulDiv255(c, nk));
-            rgb[p * 3 + 1] = (byte) clamp(nk - mulDiv255(m, nk));
-            rgb[p * 3 + 2] = (byte) clamp(nk - mulDiv255(y, nk));
+            rgb[o + p * 3] = (byte) clamp(nk - mulDiv255(c, nk));
+            rgb[o + p * 3 + 1] = (byte) clamp(nk - mulDiv255(m, nk));
+            rgb[o + p * 3 + 2] = (byte) clamp(nk - mulDiv255(y, nk));
         }
+    }
+
+    private static IntVector widen(byte[] a, int p) {
+        return (IntVector) ByteVector.fromArray(BYTES, a, p).convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
     }
 
     /** Pillow's MULDIV255(a, b): a * b / 255, rounded. */
@@ -793,55 +863,38 @@ final class JpegDecoder {
         return ((t >> 8) + t) >> 8;
     }
 
-    /** Full-size (width x height) samples of one component, upsampled as jdsample.c does with fancy upsampling. */
-    private byte[] upsample(Component c) {
+    /** Row y of one component at full width, upsampled as jdsample.c does with fancy upsampling. */
+    private void upsampleRow(Component c, int y, byte[] out, byte[] scratch) {
         int stride = c.blocksW * 8;
         byte[] in = c.plane;
-        byte[] out = new byte[width * height];
         int hf = hmax / c.h;
         int vf = vmax / c.v;
-        if (hmax % c.h != 0 || vmax % c.v != 0) {
-            throw error("unsupported sampling factors (fractional upsampling ratio) for component " + c.id);
-        }
         if (hf == 1 && vf == 1) {
-            for (int y = 0; y < height; y++) {
-                System.arraycopy(in, y * stride, out, y * width, width);
-            }
+            System.arraycopy(in, y * stride, out, 0, width);
         } else if (hf == 2 && vf == 1 && c.width > 2) {
-            byte[] row = new byte[c.width * 2];
-            for (int y = 0; y < height; y++) {
-                h2v1Fancy(in, y * stride, c.width, row);
-                System.arraycopy(row, 0, out, y * width, width);
-            }
+            h2v1Fancy(in, y * stride, c.width, scratch);
+            System.arraycopy(scratch, 0, out, 0, width);
         } else if (hf == 1 && vf == 2) {
-            for (int y = 0; y < height; y++) {
-                int inRow = y >> 1;
-                int near = inRow * stride;
-                int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1) * stride;
-                int bias = (y & 1) == 0 ? 1 : 2;
-                for (int x = 0; x < width; x++) {
-                    int sum = (in[near + x] & 0xFF) * 3 + (in[other + x] & 0xFF);
-                    out[y * width + x] = (byte) ((sum + bias) >> 2);
-                }
+            int inRow = y >> 1;
+            int near = inRow * stride;
+            int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1) * stride;
+            int bias = (y & 1) == 0 ? 1 : 2;
+            for (int x = 0; x < width; x++) {
+                int sum = (in[near + x] & 0xFF) * 3 + (in[other + x] & 0xFF);
+                out[x] = (byte) ((sum + bias) >> 2);
             }
         } else if (hf == 2 && vf == 2 && c.width > 2) {
-            byte[] row = new byte[c.width * 2];
-            for (int y = 0; y < height; y++) {
-                int inRow = y >> 1;
-                int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1);
-                h2v2Fancy(in, inRow * stride, other * stride, c.width, row);
-                System.arraycopy(row, 0, out, y * width, width);
-            }
+            int inRow = y >> 1;
+            int other = clampRow(c, (y & 1) == 0 ? inRow - 1 : inRow + 1);
+            h2v2Fancy(in, inRow * stride, other * stride, c.width, scratch);
+            System.arraycopy(scratch, 0, out, 0, width);
         } else {
             // jdsample.c int_upsample / h2v1_upsample / h2v2_upsample: plain replication
-            for (int y = 0; y < height; y++) {
-                int src = (y / vf) * stride;
-                for (int x = 0; x < width; x++) {
-                    out[y * width + x] = in[src + x / hf];
-                }
+            int src = (y / vf) * stride;
+            for (int x = 0; x < width; x++) {
+                out[x] = in[src + x / hf];
             }
         }
-        return out;
     }
 
     /** Context row for vertical fancy upsampling: jdmainct.c repeats the first and last real rows. */
@@ -937,8 +990,34 @@ final class JpegDecoder {
         return (x + (1 << (n - 1))) >> n;
     }
 
+    private static void fill8(byte[] out, int o, byte v) {
+        out[o] = v;
+        out[o + 1] = v;
+        out[o + 2] = v;
+        out[o + 3] = v;
+        out[o + 4] = v;
+        out[o + 5] = v;
+        out[o + 6] = v;
+        out[o + 7] = v;
+    }
+
     /** jidctint.c jpeg_idct_islow (the libjpeg 6b / libjpeg-turbo algorithm), dequantizing on the way in. */
     private static void idctIslow(short[] coef, int off, int[] q, int[] ws, byte[] out, int outOff, int stride) {
+        // A block with only a DC term: both passes take their zero shortcuts, giving one value everywhere.
+        boolean acZero = true;
+        for (int k = 1; k < 64; k++) {
+            if (coef[off + k] != 0) {
+                acZero = false;
+                break;
+            }
+        }
+        if (acZero) {
+            byte v = RANGE_LIMIT[descale((coef[off] * q[0]) << PASS1_BITS, PASS1_BITS + 3) & 1023];
+            for (int r = 0, o = outOff; r < 8; r++, o += stride) {
+                fill8(out, o, v);
+            }
+            return;
+        }
         // Pass 1: columns from input, store into work array.
         for (int col = 0; col < 8; col++) {
             int i = off + col;
@@ -1005,8 +1084,7 @@ final class JpegDecoder {
             int o = outOff + row * stride;
             if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0
                     && ws[w + 6] == 0 && ws[w + 7] == 0) {
-                byte outval = RANGE_LIMIT[descale(ws[w], PASS1_BITS + 3) & 1023];
-                Arrays.fill(out, o, o + 8, outval);
+                fill8(out, o, RANGE_LIMIT[descale(ws[w], PASS1_BITS + 3) & 1023]);
                 continue;
             }
             int z2 = ws[w + 2];

@@ -2,6 +2,11 @@ package org.internvl4j.image;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Pillow's {@code Image.resize(size, Image.BICUBIC)} on 8-bit RGB, bit for bit (Pillow 9.x,
@@ -33,6 +38,35 @@ public final class PillowResize {
             img = vertical(img, outHeight);
         }
         return img == in ? new RgbImage(in.width(), in.height(), in.rgb().clone()) : img;
+    }
+
+    /** The same resize without the Vector API: Resample.c's loops as written (tests compare the two). */
+    static RgbImage resizeScalar(RgbImage in, int outWidth, int outHeight) {
+        RgbImage img = in;
+        if (outWidth != img.width()) {
+            Coeffs c = precomputeCoeffs(img.width(), outWidth);
+            byte[] out = new byte[outWidth * img.height() * 3];
+            for (int y = 0; y < img.height(); y++) {
+                horizontalRow(img.rgb(), y * img.width() * 3, c, out, y * outWidth * 3, outWidth);
+            }
+            img = new RgbImage(outWidth, img.height(), out);
+        }
+        if (outHeight != img.height()) {
+            Coeffs c = precomputeCoeffs(img.height(), outHeight);
+            int w3 = img.width() * 3;
+            byte[] out = new byte[w3 * outHeight];
+            for (int yy = 0; yy < outHeight; yy++) {
+                for (int i = 0; i < w3; i++) {
+                    int ss = 1 << (PRECISION_BITS - 1);
+                    for (int y = 0; y < c.bounds()[yy * 2 + 1]; y++) {
+                        ss += (img.rgb()[(c.bounds()[yy * 2] + y) * w3 + i] & 0xFF) * c.kk()[yy * c.ksize() + y];
+                    }
+                    out[yy * w3 + i] = clip8(ss);
+                }
+            }
+            img = new RgbImage(img.width(), outHeight, out);
+        }
+        return img;
     }
 
     /** Resample.c bicubic_filter, with {@code #define a -0.5}. */
@@ -109,11 +143,21 @@ public final class PillowResize {
     /** Rows per parallel task: large enough to amortise scheduling, small enough to balance. */
     private static final int ROWS_PER_TASK = 32;
 
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final int LANES = INTS.length();
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, LANES * 8)));
+
     private static RgbImage horizontal(RgbImage in, int outWidth) {
         Coeffs c = precomputeCoeffs(in.width(), outWidth);
         int h = in.height();
         byte[] out = new byte[outWidth * h * 3];
         // rows are independent: the result does not depend on how they are split
+        if (LANES >= 4 && BYTES.length() == LANES) {
+            IntStream.range(0, (h + LANES - 1) / LANES).parallel().forEach(block ->
+                    horizontalBlock(in, block * LANES, Math.min(LANES, h - block * LANES), c, out, outWidth));
+            return new RgbImage(outWidth, h, out);
+        }
         IntStream.range(0, (h + ROWS_PER_TASK - 1) / ROWS_PER_TASK).parallel().forEach(task -> {
             int y1 = Math.min(h, (task + 1) * ROWS_PER_TASK);
             for (int y = task * ROWS_PER_TASK; y < y1; y++) {
@@ -121,6 +165,49 @@ public final class PillowResize {
             }
         });
         return new RgbImage(outWidth, h, out);
+    }
+
+    /**
+     * The horizontal pass for LANES rows at once: the rows are transposed into [channel][x][row] ints so that one
+     * vector holds the same pixel of every row, and each tap is one vector multiply-add. Integer sums are
+     * exact, so this gives Pillow's bytes.
+     */
+    private static void horizontalBlock(RgbImage in, int y0, int rows, Coeffs c, byte[] out, int outWidth) {
+        int inW = in.width();
+        byte[] src = in.rgb();
+        int[] col = new int[3 * inW * LANES];
+        for (int r = 0; r < rows; r++) {
+            int p = (y0 + r) * inW * 3;
+            for (int x = 0; x < inW; x++, p += 3) {
+                col[x * LANES + r] = src[p] & 0xFF;
+                col[(inW + x) * LANES + r] = src[p + 1] & 0xFF;
+                col[(2 * inW + x) * LANES + r] = src[p + 2] & 0xFF;
+            }
+        }
+        int[] kk = c.kk();
+        int[] bounds = c.bounds();
+        int ksize = c.ksize();
+        IntVector half = IntVector.broadcast(INTS, 1 << (PRECISION_BITS - 1));
+        int[] lane = new int[LANES];
+        int outStride = outWidth * 3;
+        for (int xx = 0; xx < outWidth; xx++) {
+            int xmin = bounds[xx * 2];
+            int xmax = bounds[xx * 2 + 1];
+            int k0 = xx * ksize;
+            for (int ch = 0; ch < 3; ch++) {
+                IntVector acc = half;
+                int base = (ch * inW + xmin) * LANES;
+                for (int x = 0; x < xmax; x++) {
+                    acc = IntVector.fromArray(INTS, col, base + x * LANES).mul(kk[k0 + x]).add(acc);
+                }
+                // clip8: in >> 22, clamped to 0..255 (the same as Resample.c's two comparisons)
+                acc.lanewise(VectorOperators.ASHR, PRECISION_BITS).max(0).min(255).intoArray(lane, 0);
+                int o = y0 * outStride + xx * 3 + ch;
+                for (int r = 0; r < rows; r++, o += outStride) {
+                    out[o] = (byte) lane[r];
+                }
+            }
+        }
     }
 
     /** Resample.c ImagingResampleHorizontal_8bpc for one row of 3 channels. */
@@ -171,7 +258,15 @@ public final class PillowResize {
                 for (int y = 0; y < ymax; y++) {
                     int w = kk[k0 + y];
                     int row = (ymin + y) * w3;
-                    for (int i = 0; i < w3; i++) {
+                    int i = 0;
+                    if (BYTES.length() == LANES) {
+                        for (; i <= w3 - LANES; i += LANES) {
+                            IntVector px = (IntVector) ByteVector.fromArray(BYTES, src, row + i)
+                                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+                            px.mul(w).add(IntVector.fromArray(INTS, acc, i)).intoArray(acc, i);
+                        }
+                    }
+                    for (; i < w3; i++) {
                         acc[i] += (src[row + i] & 0xFF) * w;
                     }
                 }

@@ -76,6 +76,27 @@ class BadInputTest {
     }
 
     @Test
+    void tooManyScansAreRefused() throws Exception {
+        // repeat the last scan of a progressive file (a valid refinement scan) past the limit
+        byte[] p = Files.readAllBytes(Fixtures.source("jpeg_420_progressive.jpg"));
+        int lastSos = -1;
+        for (int i = 0; i + 1 < p.length; i++) {
+            if ((p[i] & 0xFF) == 0xFF && (p[i + 1] & 0xFF) == 0xDA) {
+                lastSos = i;
+            }
+        }
+        byte[] scan = Arrays.copyOfRange(p, lastSos, p.length - 2);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(p, 0, lastSos);
+        for (int k = 0; k <= JpegDecoder.MAX_SCANS; k++) {
+            out.write(scan);
+        }
+        out.write(new byte[] {(byte) 0xFF, (byte) 0xD9});
+        assertThatThrownBy(() -> ImageDecoder.decode(out.toByteArray())).isInstanceOf(ImageException.class)
+                .hasMessageContaining("more than 1000 scans");
+    }
+
+    @Test
     void decompressionBombsAreRejectedBeforeDecoding() throws Exception {
         // headers that claim 60000 x 60000 pixels, followed by almost nothing
         byte[] png = Files.readAllBytes(Fixtures.source("png_rgb.png"));
@@ -144,6 +165,18 @@ class BadInputTest {
             }
             ex.close();
         });
+        server.createContext("/stall", ex -> {
+            ex.sendResponseHeaders(200, 1000); // promises 1000 bytes, sends 10, then stalls
+            ex.getResponseBody().write(new byte[10]);
+            ex.getResponseBody().flush();
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
         try {
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -151,6 +184,10 @@ class BadInputTest {
             assertThatThrownBy(() -> pre.load(base + "/missing")).hasMessageContaining("HTTP status 404");
             ImagePreprocessor limited = pre.toBuilder().maxBytes(10_000).build();
             assertThatThrownBy(() -> limited.load(base + "/big")).hasMessageContaining("above the limit");
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> ImageSource.fetch(base + "/stall", 1 << 20, java.time.Duration.ofSeconds(1)))
+                    .hasMessageContaining("did not finish within 1000 ms");
+            assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10);
         } finally {
             server.stop(0);
         }
