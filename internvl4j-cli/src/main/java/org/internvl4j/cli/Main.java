@@ -11,16 +11,15 @@ import picocli.CommandLine.Command;
         description = "Runs the InternVL2 vision-language models on the CPU, from their Hugging Face checkpoints.",
         subcommands = {
             CommandLine.HelpCommand.class,
-            BenchCommand.class,
-            DownloadCommand.class,
-            InspectCommand.class,
-            MakeTinyCommand.class,
-            MakeSyntheticCommand.class,
-            PreprocessCommand.class,
-            TokenizeCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
+            DownloadCommand.class,
+            InspectCommand.class,
             PreprocessCommand.class,
+            TokenizeCommand.class,
+            BenchCommand.class,
+            MakeTinyCommand.class,
+            MakeSyntheticCommand.class,
         })
 public final class Main implements Runnable {
 
