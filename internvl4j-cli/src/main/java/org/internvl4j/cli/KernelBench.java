@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -44,8 +45,22 @@ final class KernelBench {
         this.probeMib = probeMib;
     }
 
-    /** One measured figure: rates of the repetitions (GB/s or GFLOP/s). */
-    record Result(String name, int threads, String unit, double[] rates, double limit) {
+    /**
+     * One measured figure: rates of the repetitions (GB/s or GFLOP/s), and the share of the requested
+     * CPU time the process got while measuring (below ~90 % the host was busy with other work).
+     */
+    record Result(String name, int threads, String unit, double[] rates, double cpuShare, double limit) {
+        Result withLimit(double l) {
+            return new Result(name, threads, unit, rates, cpuShare, l);
+        }
+
+        Result merge(Result other) {
+            double[] all = Arrays.copyOf(rates, rates.length + other.rates.length);
+            System.arraycopy(other.rates, 0, all, rates.length, other.rates.length);
+            double share = (cpuShare * rates.length + other.cpuShare * other.rates.length) / all.length;
+            return new Result(name, threads, unit, all, share, limit);
+        }
+
         double median() {
             return percentile(0.5);
         }
@@ -67,45 +82,46 @@ final class KernelBench {
         try {
             for (int t : threadCounts) {
                 Parallel.setThreads(t);
-                Result bw = memoryProbe(t);
-                Result fma = fmaProbe(t);
+                // Probes before and after the kernels; the limit is the median over both rounds.
+                Result bw = print(memoryProbe(t));
+                Result fma = print(fmaProbe(t));
+                List<Result> kernels = new ArrayList<>();
+                for (int[] shape : MATVEC_SHAPES) kernels.add(print(matVec(shape[0], shape[1], t)));
+                kernels.add(print(matMul(MATMUL_TOKENS, MATMUL_SHAPE[0], MATMUL_SHAPE[1], t)));
+                bw = bw.merge(print(memoryProbe(t)));
+                fma = fma.merge(print(fmaProbe(t)));
                 results.add(bw);
                 results.add(fma);
-                print(bw);
-                print(fma);
-                for (int[] shape : MATVEC_SHAPES) {
-                    Result r = matVec(shape[0], shape[1], t, bw.median());
-                    results.add(r);
-                    print(r);
-                }
-                Result mm = matMul(MATMUL_TOKENS, MATMUL_SHAPE[0], MATMUL_SHAPE[1], t, fma.median());
-                results.add(mm);
-                print(mm);
+                for (Result k : kernels) results.add(k.withLimit(k.unit().equals("GB/s") ? bw.median() : fma.median()));
             }
         } finally {
             Parallel.setThreads(before);
         }
         out.println();
-        out.println("| kernel | threads | median | p10–p90 | limit (probe median) | share of limit |");
-        out.println("|---|---|---|---|---|---|");
+        out.println("| kernel | threads | median | p10–p90 | runs | CPU share | limit (probe median) | share of limit |");
+        out.println("|---|---|---|---|---|---|---|---|");
         for (Result r : results) {
-            String share = r.limit() > 0 ? String.format("%.0f %%", 100 * r.median() / r.limit()) : "—";
+            String share = r.limit() > 0 ? String.format("**%.0f %%**", 100 * r.median() / r.limit()) : "—";
             String limit = r.limit() > 0 ? String.format("%.1f %s", r.limit(), r.unit()) : "—";
-            out.printf("| %s | %d | %.1f %s | %.1f–%.1f | %s | %s |%n", r.name(), r.threads(), r.median(), r.unit(),
-                    r.percentile(0.1), r.percentile(0.9), limit, share);
+            out.printf("| %s | %d | %.1f %s | %.1f–%.1f | %d | %.0f %% | %s | %s |%n", r.name(), r.threads(), r.median(), r.unit(),
+                    r.percentile(0.1), r.percentile(0.9), r.rates().length, 100 * r.cpuShare(), limit, share);
         }
         out.flush();
     }
 
-    private void print(Result r) {
-        out.printf("  %-40s %d thread(s): median %7.1f %s (p10 %.1f, p90 %.1f, %d runs)%s%n", r.name(), r.threads(),
-                r.median(), r.unit(), r.percentile(0.1), r.percentile(0.9), r.rates().length,
-                r.limit() > 0 ? String.format(", %.0f %% of %.1f", 100 * r.median() / r.limit(), r.limit()) : "");
+    private Result print(Result r) {
+        out.printf("  %-44s %d thread(s): median %7.1f %s (p10 %.1f, p90 %.1f, %d runs, CPU share %.0f %%)%n", r.name(),
+                r.threads(), r.median(), r.unit(), r.percentile(0.1), r.percentile(0.9), r.rates().length, 100 * r.cpuShare());
         out.flush();
+        return r;
+    }
+
+    /** Rates of repeated calls of op, and the CPU share while measuring. */
+    private record Timing(double[] rates, double cpuShare) {
     }
 
     /** Times op repeatedly: warm-up for a third of the time (at least twice), then measure. */
-    private double[] repeat(LongSupplier op, double workPerCall) {
+    private Timing repeat(LongSupplier op, double workPerCall, int threads) {
         long warmEnd = System.nanoTime() + (long) (seconds / 3 * 1e9);
         int warm = 0;
         while (warm < 2 || System.nanoTime() < warmEnd) {
@@ -113,13 +129,23 @@ final class KernelBench {
             warm++;
         }
         List<Double> rates = new ArrayList<>();
-        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long cpu0 = processCpuNanos();
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
         while (rates.size() < 3 || (System.nanoTime() < end && rates.size() < 10_000)) {
             long t0 = System.nanoTime();
             op.getAsLong();
             rates.add(workPerCall / (System.nanoTime() - t0));
         }
-        return rates.stream().mapToDouble(Double::doubleValue).toArray();
+        double share = (processCpuNanos() - cpu0) / ((double) (System.nanoTime() - start) * threads);
+        return new Timing(rates.stream().mapToDouble(Double::doubleValue).toArray(), share);
+    }
+
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     // ---- probes ----
@@ -132,16 +158,16 @@ final class KernelBench {
             int chunkBytes = 1 << 20;
             int chunks = (int) (bytes / chunkBytes);
             double[] sink = new double[1];
-            double[] rates = repeat(() -> {
+            Timing tm = repeat(() -> {
                 float[] partial = new float[chunks];
                 Parallel.forRange(chunks, 1, (c0, c1) -> {
                     for (int c = c0; c < c1; c++) partial[c] = sumFloats(buf, (long) c * chunkBytes, chunkBytes);
                 });
                 sink[0] += partial[0];
                 return 0;
-            }, bytes);
+            }, bytes, threads);
             if (sink[0] == 42) out.print("");
-            return new Result("memory read probe (" + probeMib + " MiB, vector sum)", threads, "GB/s", rates, 0);
+            return new Result("memory read probe (" + probeMib + " MiB, vector sum)", threads, "GB/s", tm.rates(), tm.cpuShare(), 0);
         }
     }
 
@@ -161,13 +187,13 @@ final class KernelBench {
         long iters = 20_000_000L;
         double flopsPerCall = (double) threads * iters * 12 * F.length() * 2;
         float[] sink = new float[threads];
-        double[] rates = repeat(() -> {
+        Timing tm = repeat(() -> {
             Parallel.forRange(threads, 1, (a, b) -> {
                 for (int i = a; i < b; i++) sink[i] = fmaLoop(iters);
             });
             return 0;
-        }, flopsPerCall);
-        return new Result("FP32 FMA probe (12 accumulators)", threads, "GFLOP/s", rates, 0);
+        }, flopsPerCall, threads);
+        return new Result("FP32 FMA probe (12 accumulators)", threads, "GFLOP/s", tm.rates(), tm.cpuShare(), 0);
     }
 
     private static float fmaLoop(long iters) {
@@ -194,7 +220,7 @@ final class KernelBench {
 
     // ---- kernels ----
 
-    private Result matVec(int rows, int cols, int threads, double limit) {
+    private Result matVec(int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
         int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
         try (Arena arena = Arena.ofConfined()) {
@@ -207,16 +233,16 @@ final class KernelBench {
             float[] x = randomFloats(cols, 3);
             float[] y = new float[rows];
             int[] next = {0};
-            double[] rates = repeat(() -> {
+            Timing tm = repeat(() -> {
                 MatMul.matVec(ws[next[0]++ % copies], x, 0, y, 0);
                 return 0;
-            }, bytes);
+            }, bytes, threads);
             String name = String.format("BF16 matVec %d×%d%s", rows, cols, copies > 1 ? " (" + copies + " copies)" : "");
-            return new Result(name, threads, "GB/s", rates, limit);
+            return new Result(name, threads, "GB/s", tm.rates(), tm.cpuShare(), 0);
         }
     }
 
-    private Result matMul(int n, int rows, int cols, int threads, double limit) {
+    private Result matMul(int n, int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(bytes, 64);
@@ -225,11 +251,11 @@ final class KernelBench {
             float[] x = randomFloats(n * cols, 5);
             float[] y = new float[n * rows];
             double flops = 2.0 * n * rows * cols;
-            double[] rates = repeat(() -> {
+            Timing tm = repeat(() -> {
                 MatMul.matMul(w, x, n, y);
                 return 0;
-            }, flops);
-            return new Result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s", rates, limit);
+            }, flops, threads);
+            return new Result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s", tm.rates(), tm.cpuShare(), 0);
         }
     }
 

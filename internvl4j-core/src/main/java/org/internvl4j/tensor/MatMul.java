@@ -15,20 +15,24 @@ import jdk.incubator.vector.VectorOperators;
  * <li>One token (decode): memory-bound; four rows stream at once, widened in registers.</li>
  * <li>A few tokens (batched decode): each weight row is widened once into a buffer and dotted with
  * every token, so the weights stream from memory once.</li>
- * <li>Many tokens (prefill, vision): compute-bound; a register tile of 6 rows x 2L tokens is
- * accumulated over a K block of widened weights that stays in cache for all tokens.</li>
+ * <li>Many tokens (prefill, vision): compute-bound; a register tile of 4 or 6 rows x 2L tokens is
+ * accumulated over a K block of widened weights that stays in cache for all tokens (6 rows with
+ * AVX-512, 4 with AVX2).</li>
  * </ul>
  */
 public final class MatMul {
     /** Below this many tokens matMul streams weight rows instead of tiling. */
     static final int TILE_MIN_TOKENS = 8;
-    /** Register tile: 6 weight rows by 2 vectors of tokens (12 accumulators). */
-    private static final int MR = 6;
+    /**
+     * Register tile: MR weight rows by 2 vectors of tokens. With 32 vector registers (AVX-512) 6 rows
+     * (12 accumulators) fit; with 16 (AVX2) C2 spills them, and 4 rows (8 accumulators) run faster.
+     */
+    private static final int MR = F.vectorBitSize() >= 512 ? 6 : 4;
     private static final int NT = 2 * L;
     /** K block: a 2L-token slice of packed x is KC * NT floats and stays in L1. */
     private static final int KC = 128;
-    /** Rows widened per K block; their outputs for all tokens stay in L2. */
-    private static final int RB = 16 * MR;
+    /** Rows widened per K block (a multiple of 4 and 6); their outputs for all tokens stay in L2. */
+    private static final int RB = 96;
 
     private static final ThreadLocal<float[]> ROW_BUF = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> W_BUF = ThreadLocal.withInitial(() -> new float[RB * KC]);
@@ -237,7 +241,11 @@ public final class MatMul {
                 for (int g = 0; g < groups; g++) {
                     int xBase = (g * cols + k0) * NT;
                     int i = 0;
-                    for (; i + MR <= nr; i += MR) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    if (MR == 6) {
+                        for (; i + 6 <= nr; i += 6) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    } else {
+                        for (; i + 4 <= nr; i += 4) tile4(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    }
                     for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
                 }
             }
@@ -283,6 +291,33 @@ public final class MatMul {
         store(c30, c31, yb, yBase + 3 * ys, first);
         store(c40, c41, yb, yBase + 4 * ys, first);
         store(c50, c51, yb, yBase + 5 * ys, first);
+    }
+
+    /** As {@link #tile6} for 4 rows. */
+    private static void tile4(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int k = 0; k < kc; k++) {
+            int xi = xBase + k * NT;
+            FloatVector x0 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(F, xp, xi + L);
+            int wi = wBase + k;
+            FloatVector b = FloatVector.broadcast(F, wb[wi]);
+            c00 = x0.fma(b, c00);
+            c01 = x1.fma(b, c01);
+            b = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x0.fma(b, c10);
+            c11 = x1.fma(b, c11);
+            b = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x0.fma(b, c20);
+            c21 = x1.fma(b, c21);
+            b = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x0.fma(b, c30);
+            c31 = x1.fma(b, c31);
+        }
+        store(c00, c01, yb, yBase, first);
+        store(c10, c11, yb, yBase + ys, first);
+        store(c20, c21, yb, yBase + 2 * ys, first);
+        store(c30, c31, yb, yBase + 3 * ys, first);
     }
 
     private static void tile1(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, boolean first) {
