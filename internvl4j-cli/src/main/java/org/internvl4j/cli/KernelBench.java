@@ -152,7 +152,7 @@ final class KernelBench {
 
     private Result memoryProbe(int threads) {
         long bytes = (long) probeMib << 20;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(bytes, 64);
             fill(buf, 1);
             int chunkBytes = 1 << 20;
@@ -223,7 +223,7 @@ final class KernelBench {
     private Result matVec(int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
         int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Weight[] ws = new Weight[copies];
             for (int i = 0; i < copies; i++) {
                 MemorySegment seg = arena.allocate(bytes, 64);
@@ -244,7 +244,7 @@ final class KernelBench {
 
     private Result matMul(int n, int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(bytes, 64);
             fill(seg, 11);
             Weight w = Weight.of(DType.BF16, seg, rows, cols);

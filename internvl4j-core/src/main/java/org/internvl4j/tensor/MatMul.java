@@ -10,7 +10,9 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Products of a weight matrix W [rows, cols] with float32 activations, y = x W^T, spread over
- * {@link Parallel}'s threads by output rows.
+ * {@link Parallel}'s threads by output rows. Weight segments are read from the pool's threads, so
+ * they must come from a global, shared or automatic arena (a confined one fails with more than one thread).
+ * Results do not depend on the thread count.
  * <ul>
  * <li>One token (decode): memory-bound; four rows stream at once, widened in registers.</li>
  * <li>A few tokens (batched decode): each weight row is widened once into a buffer and dotted with
