@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * they must come from a global, shared or automatic arena (a confined one fails with more than one thread).
  * Results do not depend on the thread count.
  * <ul>
- * <li>One token (decode): memory-bound; four rows stream at once, widened in registers.</li>
+ * <li>One token (decode): memory-bound; four rows, a quarter of the range apart, stream at once,
+ * widened in registers.</li>
  * <li>A few tokens (batched decode): each weight row is widened once into a buffer and dotted with
  * every token, so the weights stream from memory once.</li>
  * <li>Many tokens (prefill, vision): compute-bound; a register tile of 4 or 6 rows x 2L tokens is
@@ -103,44 +104,40 @@ public final class MatMul {
      * no lane shuffles; x is permuted to match (see {@link #splitEvenOdd}).
      */
     private static void bf16Rows(Bf16Weight w, float[] xs, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        // Four rows at a time keep four memory streams in flight. The rows are a quarter of the
+        // range apart, so each stream runs on through consecutive rows instead of restarting every row.
+        int q = (r1 - r0) / 4;
+        for (int i = 0; i < q; i++) bf16Four(w, xs, x, xOff, y, yOff, r0 + i, r0 + q + i, r0 + 2 * q + i, r0 + 3 * q + i);
+        for (int r = r0 + 4 * q; r < r1; r++) bf16Four(w, xs, x, xOff, y, yOff, r, r, r, r);
+    }
+
+    /** Rows ra..rd (which may repeat); every row gets the same arithmetic whichever group it is in. */
+    private static void bf16Four(Bf16Weight w, float[] xs, float[] x, int xOff, float[] y, int yOff, int ra, int rb, int rc, int rd) {
         MemorySegment s = w.segment();
         int cols = w.cols();
         long rowBytes = 2L * cols;
         int up = cols - cols % (2 * L);
-        int r = r0;
-        for (; r + 4 <= r1; r += 4) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < up; c += 2 * L) {
-                FloatVector xe = FloatVector.fromArray(F, xs, c);
-                FloatVector xo = FloatVector.fromArray(F, xs, c + L);
-                long o = 2L * c;
-                IntVector p0 = VectorLoads.i32(s, b0 + o), p1 = VectorLoads.i32(s, b1 + o);
-                IntVector p2 = VectorLoads.i32(s, b2 + o), p3 = VectorLoads.i32(s, b3 + o);
-                a0 = VectorLoads.even(p0).fma(xe, a0);
-                a1 = VectorLoads.even(p1).fma(xe, a1);
-                a2 = VectorLoads.even(p2).fma(xe, a2);
-                a3 = VectorLoads.even(p3).fma(xe, a3);
-                a0 = VectorLoads.odd(p0).fma(xo, a0);
-                a1 = VectorLoads.odd(p1).fma(xo, a1);
-                a2 = VectorLoads.odd(p2).fma(xo, a2);
-                a3 = VectorLoads.odd(p3).fma(xo, a3);
-            }
-            y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
-            y[yOff + r + 1] = VectorLoads.sum(a1) + scalarTail(w, r + 1, x, xOff, up);
-            y[yOff + r + 2] = VectorLoads.sum(a2) + scalarTail(w, r + 2, x, xOff, up);
-            y[yOff + r + 3] = VectorLoads.sum(a3) + scalarTail(w, r + 3, x, xOff, up);
+        long b0 = ra * rowBytes, b1 = rb * rowBytes, b2 = rc * rowBytes, b3 = rd * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < up; c += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(F, xs, c);
+            FloatVector xo = FloatVector.fromArray(F, xs, c + L);
+            long o = 2L * c;
+            IntVector p0 = VectorLoads.i32(s, b0 + o), p1 = VectorLoads.i32(s, b1 + o);
+            IntVector p2 = VectorLoads.i32(s, b2 + o), p3 = VectorLoads.i32(s, b3 + o);
+            a0 = VectorLoads.even(p0).fma(xe, a0);
+            a1 = VectorLoads.even(p1).fma(xe, a1);
+            a2 = VectorLoads.even(p2).fma(xe, a2);
+            a3 = VectorLoads.even(p3).fma(xe, a3);
+            a0 = VectorLoads.odd(p0).fma(xo, a0);
+            a1 = VectorLoads.odd(p1).fma(xo, a1);
+            a2 = VectorLoads.odd(p2).fma(xo, a2);
+            a3 = VectorLoads.odd(p3).fma(xo, a3);
         }
-        for (; r < r1; r++) {
-            long b0 = r * rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int c = 0; c < up; c += 2 * L) {
-                IntVector p0 = VectorLoads.i32(s, b0 + 2L * c);
-                a0 = VectorLoads.even(p0).fma(FloatVector.fromArray(F, xs, c), a0);
-                a1 = VectorLoads.odd(p0).fma(FloatVector.fromArray(F, xs, c + L), a1);
-            }
-            y[yOff + r] = VectorLoads.sum(a0.add(a1)) + scalarTail(w, r, x, xOff, up);
-        }
+        y[yOff + ra] = VectorLoads.sum(a0) + scalarTail(w, ra, x, xOff, up);
+        y[yOff + rb] = VectorLoads.sum(a1) + scalarTail(w, rb, x, xOff, up);
+        y[yOff + rc] = VectorLoads.sum(a2) + scalarTail(w, rc, x, xOff, up);
+        y[yOff + rd] = VectorLoads.sum(a3) + scalarTail(w, rd, x, xOff, up);
     }
 
     /**
