@@ -6,7 +6,6 @@ import static org.internvl4j.tensor.VectorLoads.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Products of a weight matrix W [rows, cols] with float32 activations, y = x W^T, spread over
