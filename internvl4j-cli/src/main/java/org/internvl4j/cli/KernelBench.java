@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.function.LongSupplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -44,16 +44,39 @@ final class KernelBench {
         this.probeMib = probeMib;
     }
 
-    /** One measured figure: rates of the repetitions (GB/s or GFLOP/s). */
-    record Result(String name, int threads, String unit, double[] rates, double limit) {
-        double median() {
-            return percentile(0.5);
+    /**
+     * One measured figure. rates: work per wall-clock second for each call (GB/s or GFLOP/s).
+     * cpuRate: work over the whole measuring phase per second of CPU time the process got, divided by
+     * the thread count: what the calls would reach if the host did not take our CPUs away (stalls on
+     * memory still count as CPU time; the process clock is too coarse to time single calls). cpuShare: the share of the requested CPU time the process got while measuring;
+     * below ~90 % the host was busy with other work and the wall-clock figures understate.
+     */
+    record Result(String name, int threads, String unit, double[] rates, double cpuRate, double cpuShare,
+            double limit, double cpuLimit) {
+        Result withLimits(Result probe) {
+            return new Result(name, threads, unit, rates, cpuRate, cpuShare, probe.median(), probe.cpuRate());
         }
 
-        double percentile(double p) {
-            double[] s = rates.clone();
+        /** Both probe rounds together (they measure for the same time, so their CPU figures average). */
+        Result merge(Result other) {
+            return new Result(name, threads, unit, concat(rates, other.rates), (cpuRate + other.cpuRate) / 2,
+                    (cpuShare + other.cpuShare) / 2, limit, cpuLimit);
+        }
+
+        double median() {
+            return percentile(rates, 0.5);
+        }
+
+        static double percentile(double[] values, double p) {
+            double[] s = values.clone();
             Arrays.sort(s);
             return s[(int) Math.round(p * (s.length - 1))];
+        }
+
+        private static double[] concat(double[] a, double[] b) {
+            double[] all = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, all, a.length, b.length);
+            return all;
         }
     }
 
@@ -67,81 +90,98 @@ final class KernelBench {
         try {
             for (int t : threadCounts) {
                 Parallel.setThreads(t);
-                Result bw = memoryProbe(t);
-                Result fma = fmaProbe(t);
+                // Probes before and after the kernels; the limit is the median over both rounds.
+                Result bw = print(memoryProbe(t));
+                Result fma = print(fmaProbe(t));
+                List<Result> kernels = new ArrayList<>();
+                for (int[] shape : MATVEC_SHAPES) kernels.add(print(matVec(shape[0], shape[1], t)));
+                kernels.add(print(matMul(MATMUL_TOKENS, MATMUL_SHAPE[0], MATMUL_SHAPE[1], t)));
+                bw = bw.merge(print(memoryProbe(t)));
+                fma = fma.merge(print(fmaProbe(t)));
                 results.add(bw);
                 results.add(fma);
-                print(bw);
-                print(fma);
-                for (int[] shape : MATVEC_SHAPES) {
-                    Result r = matVec(shape[0], shape[1], t, bw.median());
-                    results.add(r);
-                    print(r);
-                }
-                Result mm = matMul(MATMUL_TOKENS, MATMUL_SHAPE[0], MATMUL_SHAPE[1], t, fma.median());
-                results.add(mm);
-                print(mm);
+                for (Result k : kernels) results.add(k.withLimits(k.unit().equals("GB/s") ? bw : fma));
             }
         } finally {
             Parallel.setThreads(before);
         }
         out.println();
-        out.println("| kernel | threads | median | p10–p90 | limit (probe median) | share of limit |");
-        out.println("|---|---|---|---|---|---|");
+        out.println("| kernel | threads | median (wall) | p10–p90 | runs | CPU share | share of probe | per CPU-second | share of probe, per CPU-second |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
         for (Result r : results) {
-            String share = r.limit() > 0 ? String.format("%.0f %%", 100 * r.median() / r.limit()) : "—";
-            String limit = r.limit() > 0 ? String.format("%.1f %s", r.limit(), r.unit()) : "—";
-            out.printf("| %s | %d | %.1f %s | %.1f–%.1f | %s | %s |%n", r.name(), r.threads(), r.median(), r.unit(),
-                    r.percentile(0.1), r.percentile(0.9), limit, share);
+            boolean probe = r.limit() == 0;
+            out.printf("| %s | %d | %.1f %s | %.1f–%.1f | %d | %.0f %% | %s | %.1f | %s |%n", r.name(), r.threads(), r.median(), r.unit(),
+                    Result.percentile(r.rates(), 0.1), Result.percentile(r.rates(), 0.9), r.rates().length, 100 * r.cpuShare(),
+                    probe ? "—" : String.format("**%.0f %%** of %.1f", 100 * r.median() / r.limit(), r.limit()),
+                    r.cpuRate(), probe ? "—" : String.format("**%.0f %%** of %.1f", 100 * r.cpuRate() / r.cpuLimit(), r.cpuLimit()));
         }
         out.flush();
     }
 
-    private void print(Result r) {
-        out.printf("  %-40s %d thread(s): median %7.1f %s (p10 %.1f, p90 %.1f, %d runs)%s%n", r.name(), r.threads(),
-                r.median(), r.unit(), r.percentile(0.1), r.percentile(0.9), r.rates().length,
-                r.limit() > 0 ? String.format(", %.0f %% of %.1f", 100 * r.median() / r.limit(), r.limit()) : "");
+    private Result print(Result r) {
+        out.printf("  %-44s %d thread(s): median %7.1f %s (p10 %.1f, p90 %.1f, %d runs), CPU share %.0f %%, per CPU-second %.1f%n",
+                r.name(), r.threads(), r.median(), r.unit(), Result.percentile(r.rates(), 0.1), Result.percentile(r.rates(), 0.9),
+                r.rates().length, 100 * r.cpuShare(), r.cpuRate());
         out.flush();
+        return r;
+    }
+
+    /** Per-call rates by wall clock, the rate per CPU-second over the phase, and the CPU share. */
+    private record Timing(double[] rates, double cpuRate, double cpuShare) {
+        Result result(String name, int threads, String unit) {
+            return new Result(name, threads, unit, rates, cpuRate, cpuShare, 0, 0);
+        }
     }
 
     /** Times op repeatedly: warm-up for a third of the time (at least twice), then measure. */
-    private double[] repeat(LongSupplier op, double workPerCall) {
+    private Timing repeat(Runnable op, double workPerCall, int threads) {
         long warmEnd = System.nanoTime() + (long) (seconds / 3 * 1e9);
         int warm = 0;
         while (warm < 2 || System.nanoTime() < warmEnd) {
-            op.getAsLong();
+            op.run();
             warm++;
         }
         List<Double> rates = new ArrayList<>();
-        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long cpuStart = processCpuNanos();
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
         while (rates.size() < 3 || (System.nanoTime() < end && rates.size() < 10_000)) {
             long t0 = System.nanoTime();
-            op.getAsLong();
+            op.run();
             rates.add(workPerCall / (System.nanoTime() - t0));
         }
-        return rates.stream().mapToDouble(Double::doubleValue).toArray();
+        double cpu = Math.max(1, processCpuNanos() - cpuStart);
+        double wall = System.nanoTime() - start;
+        return new Timing(rates.stream().mapToDouble(Double::doubleValue).toArray(), workPerCall * rates.size() / (cpu / threads),
+                cpu / (wall * threads));
+    }
+
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     // ---- probes ----
 
     private Result memoryProbe(int threads) {
         long bytes = (long) probeMib << 20;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(bytes, 64);
             fill(buf, 1);
             int chunkBytes = 1 << 20;
             int chunks = (int) (bytes / chunkBytes);
             double[] sink = new double[1];
-            double[] rates = repeat(() -> {
+            Timing tm = repeat(() -> {
                 float[] partial = new float[chunks];
                 Parallel.forRange(chunks, 1, (c0, c1) -> {
                     for (int c = c0; c < c1; c++) partial[c] = sumFloats(buf, (long) c * chunkBytes, chunkBytes);
                 });
                 sink[0] += partial[0];
-                return 0;
-            }, bytes);
+            }, bytes, threads);
             if (sink[0] == 42) out.print("");
-            return new Result("memory read probe (" + probeMib + " MiB, vector sum)", threads, "GB/s", rates, 0);
+            return tm.result("memory read probe (" + probeMib + " MiB, vector sum)", threads, "GB/s");
         }
     }
 
@@ -161,13 +201,10 @@ final class KernelBench {
         long iters = 20_000_000L;
         double flopsPerCall = (double) threads * iters * 12 * F.length() * 2;
         float[] sink = new float[threads];
-        double[] rates = repeat(() -> {
-            Parallel.forRange(threads, 1, (a, b) -> {
-                for (int i = a; i < b; i++) sink[i] = fmaLoop(iters);
-            });
-            return 0;
-        }, flopsPerCall);
-        return new Result("FP32 FMA probe (12 accumulators)", threads, "GFLOP/s", rates, 0);
+        Timing tm = repeat(() -> Parallel.forRange(threads, 1, (a, b) -> {
+            for (int i = a; i < b; i++) sink[i] = fmaLoop(iters);
+        }), flopsPerCall, threads);
+        return tm.result("FP32 FMA probe (12 accumulators)", threads, "GFLOP/s");
     }
 
     private static float fmaLoop(long iters) {
@@ -194,10 +231,10 @@ final class KernelBench {
 
     // ---- kernels ----
 
-    private Result matVec(int rows, int cols, int threads, double limit) {
+    private Result matVec(int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
         int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Weight[] ws = new Weight[copies];
             for (int i = 0; i < copies; i++) {
                 MemorySegment seg = arena.allocate(bytes, 64);
@@ -207,29 +244,22 @@ final class KernelBench {
             float[] x = randomFloats(cols, 3);
             float[] y = new float[rows];
             int[] next = {0};
-            double[] rates = repeat(() -> {
-                MatMul.matVec(ws[next[0]++ % copies], x, 0, y, 0);
-                return 0;
-            }, bytes);
-            String name = String.format("BF16 matVec %d×%d%s", rows, cols, copies > 1 ? " (" + copies + " copies)" : "");
-            return new Result(name, threads, "GB/s", rates, limit);
+            Timing tm = repeat(() -> MatMul.matVec(ws[next[0]++ % copies], x, 0, y, 0), bytes, threads);
+            return tm.result(String.format("BF16 matVec %d×%d%s", rows, cols, copies > 1 ? " (" + copies + " copies)" : ""), threads, "GB/s");
         }
     }
 
-    private Result matMul(int n, int rows, int cols, int threads, double limit) {
+    private Result matMul(int n, int rows, int cols, int threads) {
         long bytes = (long) rows * cols * DType.BF16.bytes();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(bytes, 64);
             fill(seg, 11);
             Weight w = Weight.of(DType.BF16, seg, rows, cols);
             float[] x = randomFloats(n * cols, 5);
             float[] y = new float[n * rows];
             double flops = 2.0 * n * rows * cols;
-            double[] rates = repeat(() -> {
-                MatMul.matMul(w, x, n, y);
-                return 0;
-            }, flops);
-            return new Result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s", rates, limit);
+            Timing tm = repeat(() -> MatMul.matMul(w, x, n, y), flops, threads);
+            return tm.result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s");
         }
     }
 

@@ -6,29 +6,35 @@ import static org.internvl4j.tensor.VectorLoads.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Products of a weight matrix W [rows, cols] with float32 activations, y = x W^T, spread over
- * {@link Parallel}'s threads by output rows.
+ * {@link Parallel}'s threads by output rows. Weight segments are read from the pool's threads, so
+ * they must come from a global, shared or automatic arena (a confined one fails with more than one thread).
+ * Results do not depend on the thread count.
  * <ul>
- * <li>One token (decode): memory-bound; four rows stream at once, widened in registers.</li>
+ * <li>One token (decode): memory-bound; four rows, a quarter of the range apart, stream at once,
+ * widened in registers.</li>
  * <li>A few tokens (batched decode): each weight row is widened once into a buffer and dotted with
  * every token, so the weights stream from memory once.</li>
- * <li>Many tokens (prefill, vision): compute-bound; a register tile of 6 rows x 2L tokens is
- * accumulated over a K block of widened weights that stays in cache for all tokens.</li>
+ * <li>Many tokens (prefill, vision): compute-bound; a register tile of 4 or 6 rows x 2L tokens is
+ * accumulated over a K block of widened weights that stays in cache for all tokens (6 rows with
+ * AVX-512, 4 with AVX2).</li>
  * </ul>
  */
 public final class MatMul {
     /** Below this many tokens matMul streams weight rows instead of tiling. */
     static final int TILE_MIN_TOKENS = 8;
-    /** Register tile: 6 weight rows by 2 vectors of tokens (12 accumulators). */
-    private static final int MR = 6;
+    /**
+     * Register tile: MR weight rows by 2 vectors of tokens. With 32 vector registers (AVX-512) 6 rows
+     * (12 accumulators) fit; with 16 (AVX2) C2 spills them, and 4 rows (8 accumulators) run faster.
+     */
+    private static final int MR = F.vectorBitSize() >= 512 ? 6 : 4;
     private static final int NT = 2 * L;
     /** K block: a 2L-token slice of packed x is KC * NT floats and stays in L1. */
     private static final int KC = 128;
-    /** Rows widened per K block; their outputs for all tokens stay in L2. */
-    private static final int RB = 16 * MR;
+    /** Rows widened per K block (a multiple of 4 and 6); their outputs for all tokens stay in L2. */
+    private static final int RB = 96;
 
     private static final ThreadLocal<float[]> ROW_BUF = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> W_BUF = ThreadLocal.withInitial(() -> new float[RB * KC]);
@@ -97,44 +103,40 @@ public final class MatMul {
      * no lane shuffles; x is permuted to match (see {@link #splitEvenOdd}).
      */
     private static void bf16Rows(Bf16Weight w, float[] xs, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        // Four rows at a time keep four memory streams in flight. The rows are a quarter of the
+        // range apart, so each stream runs on through consecutive rows instead of restarting every row.
+        int q = (r1 - r0) / 4;
+        for (int i = 0; i < q; i++) bf16Four(w, xs, x, xOff, y, yOff, r0 + i, r0 + q + i, r0 + 2 * q + i, r0 + 3 * q + i);
+        for (int r = r0 + 4 * q; r < r1; r++) bf16Four(w, xs, x, xOff, y, yOff, r, r, r, r);
+    }
+
+    /** Rows ra..rd (which may repeat); every row gets the same arithmetic whichever group it is in. */
+    private static void bf16Four(Bf16Weight w, float[] xs, float[] x, int xOff, float[] y, int yOff, int ra, int rb, int rc, int rd) {
         MemorySegment s = w.segment();
         int cols = w.cols();
         long rowBytes = 2L * cols;
         int up = cols - cols % (2 * L);
-        int r = r0;
-        for (; r + 4 <= r1; r += 4) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < up; c += 2 * L) {
-                FloatVector xe = FloatVector.fromArray(F, xs, c);
-                FloatVector xo = FloatVector.fromArray(F, xs, c + L);
-                long o = 2L * c;
-                IntVector p0 = VectorLoads.i32(s, b0 + o), p1 = VectorLoads.i32(s, b1 + o);
-                IntVector p2 = VectorLoads.i32(s, b2 + o), p3 = VectorLoads.i32(s, b3 + o);
-                a0 = VectorLoads.even(p0).fma(xe, a0);
-                a1 = VectorLoads.even(p1).fma(xe, a1);
-                a2 = VectorLoads.even(p2).fma(xe, a2);
-                a3 = VectorLoads.even(p3).fma(xe, a3);
-                a0 = VectorLoads.odd(p0).fma(xo, a0);
-                a1 = VectorLoads.odd(p1).fma(xo, a1);
-                a2 = VectorLoads.odd(p2).fma(xo, a2);
-                a3 = VectorLoads.odd(p3).fma(xo, a3);
-            }
-            y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
-            y[yOff + r + 1] = VectorLoads.sum(a1) + scalarTail(w, r + 1, x, xOff, up);
-            y[yOff + r + 2] = VectorLoads.sum(a2) + scalarTail(w, r + 2, x, xOff, up);
-            y[yOff + r + 3] = VectorLoads.sum(a3) + scalarTail(w, r + 3, x, xOff, up);
+        long b0 = ra * rowBytes, b1 = rb * rowBytes, b2 = rc * rowBytes, b3 = rd * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < up; c += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(F, xs, c);
+            FloatVector xo = FloatVector.fromArray(F, xs, c + L);
+            long o = 2L * c;
+            IntVector p0 = VectorLoads.i32(s, b0 + o), p1 = VectorLoads.i32(s, b1 + o);
+            IntVector p2 = VectorLoads.i32(s, b2 + o), p3 = VectorLoads.i32(s, b3 + o);
+            a0 = VectorLoads.even(p0).fma(xe, a0);
+            a1 = VectorLoads.even(p1).fma(xe, a1);
+            a2 = VectorLoads.even(p2).fma(xe, a2);
+            a3 = VectorLoads.even(p3).fma(xe, a3);
+            a0 = VectorLoads.odd(p0).fma(xo, a0);
+            a1 = VectorLoads.odd(p1).fma(xo, a1);
+            a2 = VectorLoads.odd(p2).fma(xo, a2);
+            a3 = VectorLoads.odd(p3).fma(xo, a3);
         }
-        for (; r < r1; r++) {
-            long b0 = r * rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int c = 0; c < up; c += 2 * L) {
-                IntVector p0 = VectorLoads.i32(s, b0 + 2L * c);
-                a0 = VectorLoads.even(p0).fma(FloatVector.fromArray(F, xs, c), a0);
-                a1 = VectorLoads.odd(p0).fma(FloatVector.fromArray(F, xs, c + L), a1);
-            }
-            y[yOff + r] = VectorLoads.sum(a0.add(a1)) + scalarTail(w, r, x, xOff, up);
-        }
+        y[yOff + ra] = VectorLoads.sum(a0) + scalarTail(w, ra, x, xOff, up);
+        y[yOff + rb] = VectorLoads.sum(a1) + scalarTail(w, rb, x, xOff, up);
+        y[yOff + rc] = VectorLoads.sum(a2) + scalarTail(w, rc, x, xOff, up);
+        y[yOff + rd] = VectorLoads.sum(a3) + scalarTail(w, rd, x, xOff, up);
     }
 
     /**
@@ -237,7 +239,11 @@ public final class MatMul {
                 for (int g = 0; g < groups; g++) {
                     int xBase = (g * cols + k0) * NT;
                     int i = 0;
-                    for (; i + MR <= nr; i += MR) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    if (MR == 6) {
+                        for (; i + 6 <= nr; i += 6) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    } else {
+                        for (; i + 4 <= nr; i += 4) tile4(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
+                    }
                     for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
                 }
             }
@@ -251,31 +257,76 @@ public final class MatMul {
 
     /** yb[i, 0 .. 2L) (+)= sum_k wb[i, k] * xp[k, 0 .. 2L) for 6 rows i, row stride KC in wb and ys in yb. */
     private static void tile6(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        for (int k = 0; k < kc; k++) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        // Unrolled twice over k: C2 does not unroll this loop by itself, and unrolled it ran ~40 % faster.
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
             int xi = xBase + k * NT;
-            FloatVector x0 = FloatVector.fromArray(F, xp, xi);
-            FloatVector x1 = FloatVector.fromArray(F, xp, xi + L);
             int wi = wBase + k;
-            FloatVector b = FloatVector.broadcast(F, wb[wi]);
-            c00 = x0.fma(b, c00);
-            c01 = x1.fma(b, c01);
-            b = FloatVector.broadcast(F, wb[wi + KC]);
-            c10 = x0.fma(b, c10);
-            c11 = x1.fma(b, c11);
-            b = FloatVector.broadcast(F, wb[wi + 2 * KC]);
-            c20 = x0.fma(b, c20);
-            c21 = x1.fma(b, c21);
-            b = FloatVector.broadcast(F, wb[wi + 3 * KC]);
-            c30 = x0.fma(b, c30);
-            c31 = x1.fma(b, c31);
-            b = FloatVector.broadcast(F, wb[wi + 4 * KC]);
-            c40 = x0.fma(b, c40);
-            c41 = x1.fma(b, c41);
-            b = FloatVector.broadcast(F, wb[wi + 5 * KC]);
-            c50 = x0.fma(b, c50);
-            c51 = x1.fma(b, c51);
+            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
+            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
+            c00 = x00.fma(b00, c00);
+            c01 = x10.fma(b00, c01);
+            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x00.fma(b10, c10);
+            c11 = x10.fma(b10, c11);
+            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x00.fma(b20, c20);
+            c21 = x10.fma(b20, c21);
+            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x00.fma(b30, c30);
+            c31 = x10.fma(b30, c31);
+            FloatVector b40 = FloatVector.broadcast(F, wb[wi + 4 * KC]);
+            c40 = x00.fma(b40, c40);
+            c41 = x10.fma(b40, c41);
+            FloatVector b50 = FloatVector.broadcast(F, wb[wi + 5 * KC]);
+            c50 = x00.fma(b50, c50);
+            c51 = x10.fma(b50, c51);
+            FloatVector x01 = FloatVector.fromArray(F, xp, xi + NT);
+            FloatVector x11 = FloatVector.fromArray(F, xp, xi + NT + L);
+            FloatVector b01 = FloatVector.broadcast(F, wb[wi + 1]);
+            c00 = x01.fma(b01, c00);
+            c01 = x11.fma(b01, c01);
+            FloatVector b11 = FloatVector.broadcast(F, wb[wi + 1 + KC]);
+            c10 = x01.fma(b11, c10);
+            c11 = x11.fma(b11, c11);
+            FloatVector b21 = FloatVector.broadcast(F, wb[wi + 1 + 2 * KC]);
+            c20 = x01.fma(b21, c20);
+            c21 = x11.fma(b21, c21);
+            FloatVector b31 = FloatVector.broadcast(F, wb[wi + 1 + 3 * KC]);
+            c30 = x01.fma(b31, c30);
+            c31 = x11.fma(b31, c31);
+            FloatVector b41 = FloatVector.broadcast(F, wb[wi + 1 + 4 * KC]);
+            c40 = x01.fma(b41, c40);
+            c41 = x11.fma(b41, c41);
+            FloatVector b51 = FloatVector.broadcast(F, wb[wi + 1 + 5 * KC]);
+            c50 = x01.fma(b51, c50);
+            c51 = x11.fma(b51, c51);
+        }
+        if (k < kc) {
+            int xi = xBase + k * NT;
+            int wi = wBase + k;
+            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
+            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
+            c00 = x00.fma(b00, c00);
+            c01 = x10.fma(b00, c01);
+            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x00.fma(b10, c10);
+            c11 = x10.fma(b10, c11);
+            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x00.fma(b20, c20);
+            c21 = x10.fma(b20, c21);
+            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x00.fma(b30, c30);
+            c31 = x10.fma(b30, c31);
+            FloatVector b40 = FloatVector.broadcast(F, wb[wi + 4 * KC]);
+            c40 = x00.fma(b40, c40);
+            c41 = x10.fma(b40, c41);
+            FloatVector b50 = FloatVector.broadcast(F, wb[wi + 5 * KC]);
+            c50 = x00.fma(b50, c50);
+            c51 = x10.fma(b50, c51);
         }
         store(c00, c01, yb, yBase, first);
         store(c10, c11, yb, yBase + ys, first);
@@ -283,6 +334,67 @@ public final class MatMul {
         store(c30, c31, yb, yBase + 3 * ys, first);
         store(c40, c41, yb, yBase + 4 * ys, first);
         store(c50, c51, yb, yBase + 5 * ys, first);
+    }
+
+    /** As {@link #tile6} for 4 rows. */
+    private static void tile4(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        // Unrolled twice over k: C2 does not unroll this loop by itself, and unrolled it ran ~40 % faster.
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            int xi = xBase + k * NT;
+            int wi = wBase + k;
+            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
+            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
+            c00 = x00.fma(b00, c00);
+            c01 = x10.fma(b00, c01);
+            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x00.fma(b10, c10);
+            c11 = x10.fma(b10, c11);
+            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x00.fma(b20, c20);
+            c21 = x10.fma(b20, c21);
+            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x00.fma(b30, c30);
+            c31 = x10.fma(b30, c31);
+            FloatVector x01 = FloatVector.fromArray(F, xp, xi + NT);
+            FloatVector x11 = FloatVector.fromArray(F, xp, xi + NT + L);
+            FloatVector b01 = FloatVector.broadcast(F, wb[wi + 1]);
+            c00 = x01.fma(b01, c00);
+            c01 = x11.fma(b01, c01);
+            FloatVector b11 = FloatVector.broadcast(F, wb[wi + 1 + KC]);
+            c10 = x01.fma(b11, c10);
+            c11 = x11.fma(b11, c11);
+            FloatVector b21 = FloatVector.broadcast(F, wb[wi + 1 + 2 * KC]);
+            c20 = x01.fma(b21, c20);
+            c21 = x11.fma(b21, c21);
+            FloatVector b31 = FloatVector.broadcast(F, wb[wi + 1 + 3 * KC]);
+            c30 = x01.fma(b31, c30);
+            c31 = x11.fma(b31, c31);
+        }
+        if (k < kc) {
+            int xi = xBase + k * NT;
+            int wi = wBase + k;
+            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
+            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
+            c00 = x00.fma(b00, c00);
+            c01 = x10.fma(b00, c01);
+            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
+            c10 = x00.fma(b10, c10);
+            c11 = x10.fma(b10, c11);
+            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
+            c20 = x00.fma(b20, c20);
+            c21 = x10.fma(b20, c21);
+            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
+            c30 = x00.fma(b30, c30);
+            c31 = x10.fma(b30, c31);
+        }
+        store(c00, c01, yb, yBase, first);
+        store(c10, c11, yb, yBase + ys, first);
+        store(c20, c21, yb, yBase + 2 * ys, first);
+        store(c30, c31, yb, yBase + 3 * ys, first);
     }
 
     private static void tile1(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, boolean first) {

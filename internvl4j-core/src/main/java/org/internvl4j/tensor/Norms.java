@@ -4,7 +4,6 @@ import static org.internvl4j.tensor.VectorLoads.F;
 import static org.internvl4j.tensor.VectorLoads.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Row normalisations over n elements starting at an offset, in float32. out may be the same array as x. */
 public final class Norms {
