@@ -285,11 +285,15 @@ public final class MatMul {
                     for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
                 }
             }
-            // yb is [rows of this block][tokens]; y is [tokens][rows].
-            for (int t = 0; t < n; t++) {
-                int dst = yOff + t * rows + rb;
-                if (bias == null) for (int i = 0; i < nr; i++) y[dst + i] = yb[i * nPad + t];
-                else for (int i = 0; i < nr; i++) y[dst + i] = yb[i * nPad + t] + bias[rb + i];
+            // yb is [rows of this block][tokens]; y is [tokens][rows]. 16 rows at a time: 16 read streams,
+            // and each token's 16 outputs fill one cache line of y.
+            for (int i0 = 0; i0 < nr; i0 += 16) {
+                int i1 = Math.min(nr, i0 + 16);
+                for (int t = 0; t < n; t++) {
+                    int dst = yOff + t * rows + rb;
+                    if (bias == null) for (int i = i0; i < i1; i++) y[dst + i] = yb[i * nPad + t];
+                    else for (int i = i0; i < i1; i++) y[dst + i] = yb[i * nPad + t] + bias[rb + i];
+                }
             }
         }
     }
