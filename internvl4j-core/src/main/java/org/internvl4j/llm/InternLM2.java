@@ -234,24 +234,38 @@ public final class InternLM2 {
     /** modeling_internlm2.py InternLM2DecoderLayer.forward; x: [rows, hidden], updated in place. */
     private void layer(int index, Layer w, float[] x, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin) {
         int d = config.hiddenSize(), inter = config.intermediateSize();
-        float eps = (float) config.rmsNormEps();
         float[] xn = new float[rows * d];
         // h = x + wo(attention(attention_norm(x)))
-        for (int r = 0; r < rows; r++) Norms.rmsNorm(x, r * d, w.attentionNorm(), eps, xn, r * d, d);
+        rmsNormRows(x, w.attentionNorm(), xn, rows);
         float[] attn = attention(index, w, xn, rows, start, caches, cos, sin);
         float[] o = new float[rows * d];
-        MatMul.matMul(w.wo(), attn, rows, o);
-        if (w.woBias() != null) for (int r = 0; r < rows; r++) Ops.add(o, r * d, w.woBias(), 0, d);
-        Ops.add(x, 0, o, 0, rows * d);
+        if (w.woBias() != null) MatMul.matMul(w.wo(), w.woBias(), attn, rows, o);
+        else MatMul.matMul(w.wo(), attn, rows, o);
+        addRows(x, o, rows, d);
         // out = h + w2(silu(w1(n)) * w3(n)), n = ffn_norm(h)
-        for (int r = 0; r < rows; r++) Norms.rmsNorm(x, r * d, w.ffnNorm(), eps, xn, r * d, d);
+        rmsNormRows(x, w.ffnNorm(), xn, rows);
         float[] gate = new float[rows * inter], up = new float[rows * inter];
         MatMul.matMul(w.w1(), xn, rows, gate);
         MatMul.matMul(w.w3(), xn, rows, up);
-        Activations.silu(gate, 0, gate.length);
-        Ops.mul(gate, 0, up, 0, gate.length);
+        Parallel.forRange(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) Activations.siluMul(gate, r * inter, up, r * inter, inter);
+        });
         MatMul.matMul(w.w2(), gate, rows, o);
-        Ops.add(x, 0, o, 0, rows * d);
+        addRows(x, o, rows, d);
+    }
+
+    /** Each row of x [rows, hidden] normalised into out, rows side by side. */
+    private void rmsNormRows(float[] x, float[] weight, float[] out, int rows) {
+        int d = config.hiddenSize();
+        float eps = (float) config.rmsNormEps();
+        Parallel.forRange(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) Norms.rmsNorm(x, r * d, weight, eps, out, r * d, d);
+        });
+    }
+
+    /** a += b over [rows, width], row by row. */
+    private static void addRows(float[] a, float[] b, int rows, int width) {
+        Parallel.forRange(rows, 16, (r0, r1) -> Ops.add(a, r0 * width, b, r0 * width, (r1 - r0) * width));
     }
 
     /**
@@ -262,8 +276,8 @@ public final class InternLM2 {
         int h = config.numAttentionHeads(), kv = config.numKeyValueHeads(), g = config.groups(), hd = config.headDim();
         int qkvDim = (h + 2 * kv) * hd, qDim = h * hd, kvDim = kv * hd, half = hd / 2;
         float[] qkv = new float[rows * qkvDim];
-        MatMul.matMul(w.wqkv(), xn, rows, qkv);
-        if (w.wqkvBias() != null) for (int r = 0; r < rows; r++) Ops.add(qkv, r * qkvDim, w.wqkvBias(), 0, qkvDim);
+        if (w.wqkvBias() != null) MatMul.matMul(w.wqkv(), w.wqkvBias(), xn, rows, qkv);
+        else MatMul.matMul(w.wqkv(), xn, rows, qkv);
 
         float[] q = new float[rows * qDim];
         for (int s = 0; s < caches.size(); s++) {

@@ -76,14 +76,23 @@ public final class MatMul {
         } else if (n < TILE_MIN_TOKENS) {
             Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
         } else {
-            tiled(w, x, xOff, n, y, yOff);
+            tiled(w, null, x, xOff, n, y, yOff);
         }
     }
 
-    /** A linear layer with bias: y[t, r] = bias[r] + sum_c W[r, c] * x[t, c]. */
+    /**
+     * A linear layer with bias: y[t, r] = bias[r] + sum_c W[r, c] * x[t, c] (the sum rounded first,
+     * as in matMul followed by an add). Many tokens add the bias as the tiles are written out.
+     */
     public static void matMul(Weight w, float[] bias, float[] x, int n, float[] y) {
         if (bias.length != w.rows()) {
             throw new IllegalArgumentException("bias has " + bias.length + " elements, weight has " + w.rows() + " rows");
+        }
+        if (n >= TILE_MIN_TOKENS) {
+            checkRange("x", x, 0, (long) n * w.cols());
+            checkRange("y", y, 0, (long) n * w.rows());
+            tiled(w, bias, x, 0, n, y, 0);
+            return;
         }
         matMul(w, x, 0, n, y, 0);
         for (int t = 0; t < n; t++) Ops.add(y, t * w.rows(), bias, 0, w.rows());
@@ -209,21 +218,46 @@ public final class MatMul {
 
     // ---- many tokens: register-tiled ----
 
-    private static void tiled(Weight w, float[] x, int xOff, int n, float[] y, int yOff) {
-        int cols = w.cols();
+    /** bias: added to each output as it is written out, or null. */
+    private static void tiled(Weight w, float[] bias, float[] x, int xOff, int n, float[] y, int yOff) {
+        int cols = w.cols(), colsP = evenUp(cols);
         int groups = (n + NT - 1) / NT;
-        // x packed by groups of NT tokens, k-major inside a group: xp[(g * cols + k) * NT + j] = x[g*NT + j, k].
-        // Padding tokens are zero and their outputs are dropped.
-        float[] xp = new float[groups * cols * NT];
-        for (int t = 0; t < n; t++) {
-            int g = t / NT, j = t % NT, src = xOff + t * cols, dst = g * cols * NT + j;
-            for (int k = 0; k < cols; k++) xp[dst + k * NT] = x[src + k];
-        }
-        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, xp, groups, n, y, yOff, r0, r1));
+        // x packed by groups of NT tokens, k-major inside a group: xp[(g * colsP + k) * NT + j] = x[g*NT + j, k].
+        // Padding tokens (and the padding column of an odd width) are zero; padded outputs are dropped.
+        // Packing a wide x (e.g. 512 x 14336) single-threaded costs a good part of the product itself,
+        // so groups are packed in parallel.
+        float[] xp = new float[groups * colsP * NT];
+        Parallel.forRange(groups, 1, (g0, g1) -> pack(x, xOff, n, cols, xp, g0, g1));
+        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1));
     }
 
-    private static void tiledRows(Weight w, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1) {
-        int cols = w.cols(), rows = w.rows(), nPad = groups * NT;
+    /**
+     * K blocks are padded to an even length with a zero weight times a zero input, which adds exactly
+     * nothing. Then the twice-unrolled tiles need no odd remainder: when C2 met one (e.g. attention's
+     * 1025 keys) it recompiled them into code that ran every later product ~3x slower.
+     */
+    private static int evenUp(int k) {
+        return (k + 1) & ~1;
+    }
+
+    /** Packs the token groups [g0, g1) of x into xp (see {@link #tiled}), one K block of a group at a time. */
+    private static void pack(float[] x, int xOff, int n, int cols, float[] xp, int g0, int g1) {
+        int colsP = evenUp(cols);
+        for (int g = g0; g < g1; g++) {
+            int t1 = Math.min(n, (g + 1) * NT);
+            // a K block of a group is KC * NT floats (8 KiB): its lines stay in L1 while its tokens are written
+            for (int k0 = 0; k0 < cols; k0 += KC) {
+                int k1 = Math.min(cols, k0 + KC);
+                for (int t = g * NT; t < t1; t++) {
+                    int src = xOff + t * cols, dst = g * colsP * NT + t - g * NT;
+                    for (int k = k0; k < k1; k++) xp[dst + k * NT] = x[src + k];
+                }
+            }
+        }
+    }
+
+    private static void tiledRows(Weight w, float[] bias, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1) {
+        int cols = w.cols(), colsP = evenUp(cols), rows = w.rows(), nPad = groups * NT;
         float[] wb = W_BUF.get();
         float[] yb = Y_BUF.get();
         if (yb.length < RB * nPad) {
@@ -234,10 +268,14 @@ public final class MatMul {
             int nr = Math.min(RB, r1 - rb);
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0);
-                for (int i = 0; i < nr; i++) VectorLoads.widen(w, rb + i, k0, wb, i * KC, kc);
+                for (int i = 0; i < nr; i++) {
+                    VectorLoads.widen(w, rb + i, k0, wb, i * KC, kc);
+                    if (kc % 2 != 0) wb[i * KC + kc] = 0;
+                }
+                kc = evenUp(kc);
                 boolean first = k0 == 0;
                 for (int g = 0; g < groups; g++) {
-                    int xBase = (g * cols + k0) * NT;
+                    int xBase = (g * colsP + k0) * NT;
                     int i = 0;
                     if (MR == 6) {
                         for (; i + 6 <= nr; i += 6) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
@@ -247,20 +285,28 @@ public final class MatMul {
                     for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
                 }
             }
-            // yb is [rows of this block][tokens]; y is [tokens][rows].
-            for (int t = 0; t < n; t++) {
-                int dst = yOff + t * rows + rb;
-                for (int i = 0; i < nr; i++) y[dst + i] = yb[i * nPad + t];
+            // yb is [rows of this block][tokens]; y is [tokens][rows]. 16 rows at a time: 16 read streams,
+            // and each token's 16 outputs fill one cache line of y.
+            for (int i0 = 0; i0 < nr; i0 += 16) {
+                int i1 = Math.min(nr, i0 + 16);
+                for (int t = 0; t < n; t++) {
+                    int dst = yOff + t * rows + rb;
+                    if (bias == null) for (int i = i0; i < i1; i++) y[dst + i] = yb[i * nPad + t];
+                    else for (int i = i0; i < i1; i++) y[dst + i] = yb[i * nPad + t] + bias[rb + i];
+                }
             }
         }
     }
 
-    /** yb[i, 0 .. 2L) (+)= sum_k wb[i, k] * xp[k, 0 .. 2L) for 6 rows i, row stride KC in wb and ys in yb. */
+    /**
+     * yb[i, 0 .. 2L) (+)= sum_k wb[i, k] * xp[k, 0 .. 2L) for 6 rows i, row stride KC in wb and ys in yb;
+     * kc is even (see {@link #evenUp}).
+     */
     private static void tile6(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         // Unrolled twice over k: C2 does not unroll this loop by itself, and unrolled it ran ~40 % faster.
-        int k = 0;
-        for (; k + 2 <= kc; k += 2) {
+        // Keep the "k + 2 <= kc" form: written "k < kc" C2 compiled it into code half as fast.
+        for (int k = 0; k + 2 <= kc; k += 2) {
             int xi = xBase + k * NT;
             int wi = wBase + k;
             FloatVector x00 = FloatVector.fromArray(F, xp, xi);
@@ -304,30 +350,6 @@ public final class MatMul {
             c50 = x01.fma(b51, c50);
             c51 = x11.fma(b51, c51);
         }
-        if (k < kc) {
-            int xi = xBase + k * NT;
-            int wi = wBase + k;
-            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
-            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
-            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
-            c00 = x00.fma(b00, c00);
-            c01 = x10.fma(b00, c01);
-            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
-            c10 = x00.fma(b10, c10);
-            c11 = x10.fma(b10, c11);
-            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
-            c20 = x00.fma(b20, c20);
-            c21 = x10.fma(b20, c21);
-            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
-            c30 = x00.fma(b30, c30);
-            c31 = x10.fma(b30, c31);
-            FloatVector b40 = FloatVector.broadcast(F, wb[wi + 4 * KC]);
-            c40 = x00.fma(b40, c40);
-            c41 = x10.fma(b40, c41);
-            FloatVector b50 = FloatVector.broadcast(F, wb[wi + 5 * KC]);
-            c50 = x00.fma(b50, c50);
-            c51 = x10.fma(b50, c51);
-        }
         store(c00, c01, yb, yBase, first);
         store(c10, c11, yb, yBase + ys, first);
         store(c20, c21, yb, yBase + 2 * ys, first);
@@ -340,8 +362,8 @@ public final class MatMul {
     private static void tile4(float[] xp, int xBase, float[] wb, int wBase, int kc, float[] yb, int yBase, int ys, boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         // Unrolled twice over k: C2 does not unroll this loop by itself, and unrolled it ran ~40 % faster.
-        int k = 0;
-        for (; k + 2 <= kc; k += 2) {
+        // Keep the "k + 2 <= kc" form: written "k < kc" C2 compiled it into code half as fast.
+        for (int k = 0; k + 2 <= kc; k += 2) {
             int xi = xBase + k * NT;
             int wi = wBase + k;
             FloatVector x00 = FloatVector.fromArray(F, xp, xi);
@@ -372,24 +394,6 @@ public final class MatMul {
             FloatVector b31 = FloatVector.broadcast(F, wb[wi + 1 + 3 * KC]);
             c30 = x01.fma(b31, c30);
             c31 = x11.fma(b31, c31);
-        }
-        if (k < kc) {
-            int xi = xBase + k * NT;
-            int wi = wBase + k;
-            FloatVector x00 = FloatVector.fromArray(F, xp, xi);
-            FloatVector x10 = FloatVector.fromArray(F, xp, xi + L);
-            FloatVector b00 = FloatVector.broadcast(F, wb[wi]);
-            c00 = x00.fma(b00, c00);
-            c01 = x10.fma(b00, c01);
-            FloatVector b10 = FloatVector.broadcast(F, wb[wi + KC]);
-            c10 = x00.fma(b10, c10);
-            c11 = x10.fma(b10, c11);
-            FloatVector b20 = FloatVector.broadcast(F, wb[wi + 2 * KC]);
-            c20 = x00.fma(b20, c20);
-            c21 = x10.fma(b20, c21);
-            FloatVector b30 = FloatVector.broadcast(F, wb[wi + 3 * KC]);
-            c30 = x00.fma(b30, c30);
-            c31 = x10.fma(b30, c31);
         }
         store(c00, c01, yb, yBase, first);
         store(c10, c11, yb, yBase + ys, first);

@@ -86,11 +86,10 @@ final class VectorLoads {
                 for (; i < up; i += L) f16(s, base + 2L * i).intoArray(dst, dOff + i);
                 for (; i < len; i++) dst[dOff + i] = Float.float16ToFloat(s.get(Weight.I16_LE, base + 2L * i));
             }
-            case F32Weight f -> {
-                long base = e0 * 4;
-                for (; i < up; i += L) f32(s, base + 4L * i).intoArray(dst, dOff + i);
-                for (; i < len; i++) dst[dOff + i] = s.get(Weight.F32_LE, base + 4L * i);
-            }
+            // A bulk copy, not vector loads: F32 weights are often views of heap arrays (attention's
+            // keys and scores), and vector loads that see heap and mapped segments alike are no
+            // longer intrinsified, which made every BF16 product after them ~3.5x slower.
+            case F32Weight f -> MemorySegment.copy(s, Weight.F32_LE, e0 * 4, dst, dOff, len);
         }
     }
 }

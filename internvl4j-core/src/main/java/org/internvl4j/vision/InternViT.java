@@ -12,6 +12,7 @@ import org.internvl4j.tensor.F32Weight;
 import org.internvl4j.tensor.MatMul;
 import org.internvl4j.tensor.Norms;
 import org.internvl4j.tensor.Ops;
+import org.internvl4j.tensor.Parallel;
 import org.internvl4j.tensor.Softmax;
 import org.internvl4j.tensor.Weight;
 
@@ -169,65 +170,85 @@ public final class InternViT {
         float[] xn = new float[rows * d];
         norm(x, w.norm1Weight(), w.norm1Bias(), xn, rows);
         float[] a = attention(w, xn, tiles);
-        for (int r = 0; r < rows; r++) Ops.addScaled(x, r * d, a, r * d, w.ls1(), d); // x + attn(norm1(x)) * ls1
+        addScaledRows(x, a, w.ls1(), rows); // x + attn(norm1(x)) * ls1
         norm(x, w.norm2Weight(), w.norm2Bias(), xn, rows);
         float[] h = new float[rows * inter];
-        MatMul.matMul(w.fc1(), xn, rows, h);
-        for (int r = 0; r < rows; r++) Ops.add(h, r * inter, w.fc1Bias(), 0, inter);
-        Activations.gelu(h, 0, h.length);
-        MatMul.matMul(w.fc2(), h, rows, a);
-        for (int r = 0; r < rows; r++) {
-            Ops.add(a, r * d, w.fc2Bias(), 0, d);
-            Ops.addScaled(x, r * d, a, r * d, w.ls2(), d); // x + mlp(norm2(x)) * ls2
-        }
+        MatMul.matMul(w.fc1(), w.fc1Bias(), xn, rows, h);
+        // GELU row by row: each row's own vector loop and tail, whatever the thread count
+        Parallel.forRange(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) Activations.gelu(h, r * inter, inter);
+        });
+        MatMul.matMul(w.fc2(), w.fc2Bias(), h, rows, a);
+        addScaledRows(x, a, w.ls2(), rows); // x + mlp(norm2(x)) * ls2
+    }
+
+    /** x[r] += a[r] * scale for every row r of [rows, hidden]. */
+    private void addScaledRows(float[] x, float[] a, float[] scale, int rows) {
+        int d = config.hiddenSize();
+        Parallel.forRange(rows, 32, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) Ops.addScaled(x, r * d, a, r * d, scale, d);
+        });
     }
 
     private void norm(float[] x, float[] weight, float[] bias, float[] out, int rows) {
         int d = config.hiddenSize();
         float eps = (float) config.layerNormEps();
-        for (int r = 0; r < rows; r++) {
-            if (bias != null) Norms.layerNorm(x, r * d, weight, bias, eps, out, r * d, d);
-            else Norms.rmsNorm(x, r * d, weight, eps, out, r * d, d);
-        }
+        Parallel.forRange(rows, 32, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                if (bias != null) Norms.layerNorm(x, r * d, weight, bias, eps, out, r * d, d);
+                else Norms.rmsNorm(x, r * d, weight, eps, out, r * d, d);
+            }
+        });
     }
 
     /** modeling_intern_vit.py InternAttention._naive_attn; returns proj(attn) [rows, hidden]. */
     private float[] attention(Layer w, float[] xn, int tiles) {
-        int d = config.hiddenSize(), n = tokensPerTile(), rows = tiles * n, heads = config.numAttentionHeads(), hd = config.headDim();
+        int d = config.hiddenSize(), n = tokensPerTile(), rows = tiles * n, heads = config.numAttentionHeads();
         float eps = (float) config.layerNormEps();
         float[] qkv = new float[rows * 3 * d]; // per row: q (heads * hd), k, v
-        MatMul.matMul(w.qkv(), xn, rows, qkv);
-        if (w.qkvBias() != null) for (int r = 0; r < rows; r++) Ops.add(qkv, r * 3 * d, w.qkvBias(), 0, 3 * d);
+        if (w.qkvBias() != null) MatMul.matMul(w.qkv(), w.qkvBias(), xn, rows, qkv);
+        else MatMul.matMul(w.qkv(), xn, rows, qkv);
         if (w.qNorm() != null) {
             // qk-normalisation: RMSNorm over the full width (all heads together), before the head split
-            for (int r = 0; r < rows; r++) {
-                Norms.rmsNorm(qkv, r * 3 * d, w.qNorm(), eps, qkv, r * 3 * d, d);
-                Norms.rmsNorm(qkv, r * 3 * d + d, w.kNorm(), eps, qkv, r * 3 * d + d, d);
-            }
-        }
-        float scale = (float) Math.pow(hd, -0.5);
-        float[] out = new float[rows * d];
-        // per tile and head, two matrix products: scores = (q * scale) k^T, then softmax(scores) v
-        float[] q = new float[n * hd], k = new float[n * hd], vt = new float[hd * n], scores = new float[n * n], head = new float[n * hd];
-        for (int t = 0; t < tiles; t++) {
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < n; i++) {
-                    int off = (t * n + i) * 3 * d + h * hd;
-                    for (int e = 0; e < hd; e++) {
-                        q[i * hd + e] = qkv[off + e] * scale;
-                        k[i * hd + e] = qkv[off + d + e];
-                        vt[e * n + i] = qkv[off + 2 * d + e];
-                    }
+            Parallel.forRange(rows, 32, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    Norms.rmsNorm(qkv, r * 3 * d, w.qNorm(), eps, qkv, r * 3 * d, d);
+                    Norms.rmsNorm(qkv, r * 3 * d + d, w.kNorm(), eps, qkv, r * 3 * d + d, d);
                 }
-                MatMul.matMul(new F32Weight(MemorySegment.ofArray(k), n, hd), q, n, scores); // [n queries, n keys]
-                for (int i = 0; i < n; i++) Softmax.softmax(scores, i * n, n);
-                MatMul.matMul(new F32Weight(MemorySegment.ofArray(vt), hd, n), scores, n, head); // [n, hd]
-                for (int i = 0; i < n; i++) System.arraycopy(head, i * hd, out, (t * n + i) * d + h * hd, hd);
+            });
+        }
+        float[] out = new float[rows * d];
+        // the (tile, head) pairs are independent: run them side by side, each with its own buffers
+        Parallel.forRange(tiles * heads, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) attendHead(qkv, p / heads, p % heads, out);
+        });
+        float[] o = new float[rows * d];
+        MatMul.matMul(w.proj(), w.projBias(), out, rows, o);
+        return o;
+    }
+
+    /**
+     * One head of one tile, as two matrix products: scores = (q * scale) k^T, then softmax(scores) v.
+     * The second one is computed transposed, v^T softmax(scores)^T, so that the wide scores matrix is
+     * read in place as the weight and only the narrow v^T [hd, n] is packed.
+     */
+    private void attendHead(float[] qkv, int t, int h, float[] out) {
+        int d = config.hiddenSize(), n = tokensPerTile(), hd = config.headDim();
+        float scale = (float) Math.pow(hd, -0.5);
+        float[] q = new float[n * hd], k = new float[n * hd], vt = new float[hd * n], scores = new float[n * n], headT = new float[hd * n];
+        for (int i = 0; i < n; i++) {
+            int off = (t * n + i) * 3 * d + h * hd;
+            for (int e = 0; e < hd; e++) {
+                q[i * hd + e] = qkv[off + e] * scale;
+                k[i * hd + e] = qkv[off + d + e];
+                vt[e * n + i] = qkv[off + 2 * d + e];
             }
         }
-        float[] o = new float[rows * d];
-        MatMul.matMul(w.proj(), out, rows, o);
-        for (int r = 0; r < rows; r++) Ops.add(o, r * d, w.projBias(), 0, d);
-        return o;
+        MatMul.matMul(new F32Weight(MemorySegment.ofArray(k), n, hd), q, n, scores); // [n queries, n keys]
+        for (int i = 0; i < n; i++) Softmax.softmax(scores, i * n, n);
+        MatMul.matMul(new F32Weight(MemorySegment.ofArray(scores), n, n), vt, hd, headT); // [hd, n queries]
+        for (int i = 0; i < n; i++) {
+            for (int e = 0; e < hd; e++) out[(t * n + i) * d + h * hd + e] = headT[e * n + i];
+        }
     }
 }
