@@ -14,7 +14,7 @@ import picocli.CommandLine.ParameterException;
         description = {
             "Times a checkpoint (real, or from `internvl make-synthetic`): load, vision tower + projector per",
             "448 px tile, prefill tokens/s, decode tokens/s with BF16 weights, peak resident memory, each as a",
-            "share of this machine's limits (docs/MACHINE.md)."
+            "share of this machine's limits, probed in the same run (FP32 FMA peak, memory-read bandwidth, RAM)."
         })
 public final class BenchModelCommand implements Callable<Integer> {
     @Mixin

@@ -165,7 +165,7 @@ final class KernelBench {
 
     // ---- probes ----
 
-    private Result memoryProbe(int threads) {
+    Result memoryProbe(int threads) {
         long bytes = (long) probeMib << 20;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(bytes, 64);
@@ -203,7 +203,7 @@ final class KernelBench {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
-    private Result fmaProbe(int threads) {
+    Result fmaProbe(int threads) {
         long iters = 20_000_000L;
         double flopsPerCall = (double) threads * iters * 12 * F.length() * 2;
         float[] sink = new float[threads];

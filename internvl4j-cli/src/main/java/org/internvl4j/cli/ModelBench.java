@@ -13,15 +13,13 @@ import org.internvl4j.model.InternVLModel;
 
 /**
  * Times the model end to end on a checkpoint (real or synthetic): load, vision tower + projector per
- * tile, LLM prefill and decode, peak resident memory, each next to this machine's limits as
- * docs/MACHINE.md measured them (FP32 FMA 275 GFLOP/s per thread from Java, 42 GB/s memory read on one
- * thread's slow period, 24 GiB RAM).
+ * tile, LLM prefill and decode, peak resident memory, each next to this machine's limits, probed in
+ * the same run with the kernel bench's probes (FP32 FMA peak, memory-read bandwidth) and RAM.
  */
 final class ModelBench {
-    static final double FMA_GFLOPS_PER_THREAD = 275; // MACHINE.md: Java FloatVector.fma, 1 thread
-    static final double READ_GBS = 42;               // MACHINE.md: memory read, the bound's reference point
-
     private final PrintWriter out;
+    private double fmaPerThread; // probed at the start of run(): FP32 FMA peak / threads
+    private double readGbs;      // probed at the start of run(): memory read with all threads
 
     ModelBench(PrintWriter out) {
         this.out = out;
@@ -29,6 +27,12 @@ final class ModelBench {
 
     void run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads) {
         out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
+        // Limits of this machine, now: other machines (and a busy host) differ too much for constants.
+        KernelBench probes = new KernelBench(new PrintWriter(java.io.Writer.nullWriter()), 2, 1024);
+        fmaPerThread = probes.fmaProbe(threads).median() / threads;
+        readGbs = probes.memoryProbe(threads).median();
+        out.printf("probes:  FP32 FMA %.1f GFLOP/s per thread, memory read %.1f GB/s with %d threads (bench kernels' probes)%n",
+                fmaPerThread, readGbs, threads);
         long t0 = System.nanoTime();
         try (InternVLModel m = InternVLModel.load(dir)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
@@ -46,9 +50,9 @@ final class ModelBench {
                 double gflop = visionGflopPerTile(m);
                 double gflops = gflop / (msPerTile / 1e3);
                 out.printf("vision:  %.0f ms per tile (%.0f GFLOP/tile -> %.1f GFLOP/s = %.1f%% of FP32 FMA peak %.0f GFLOP/s at %d threads)%n",
-                        msPerTile, gflop, gflops, 100 * gflops / (FMA_GFLOPS_PER_THREAD * threads), FMA_GFLOPS_PER_THREAD * threads, threads);
+                        msPerTile, gflop, gflops, 100 * gflops / (fmaPerThread * threads), fmaPerThread * threads, threads);
                 out.printf("         per CPU-second: %.1f GFLOP/s = %.1f%% of one thread's peak (process CPU %.1f s of %.1f s wall)%n",
-                        gflop * tiles / cpuS, 100 * gflop * tiles / cpuS / FMA_GFLOPS_PER_THREAD, cpuS, msPerTile * tiles / 1e3);
+                        gflop * tiles / cpuS, 100 * gflop * tiles / cpuS / fmaPerThread, cpuS, msPerTile * tiles / 1e3);
                 out.flush();
             }
 
@@ -67,12 +71,12 @@ final class ModelBench {
             double prefillS = (System.nanoTime() - p0) / 1e9, prefillCpu = (cpuNanos() - pc0) / 1e9;
             double prefillTps = promptTokens / prefillS;
             double prefillGflopPerToken = 2.0 * llmMatrixWeights(llm.config(), false) / 1e9;
-            double prefillBound = FMA_GFLOPS_PER_THREAD * threads / prefillGflopPerToken;
+            double prefillBound = fmaPerThread * threads / prefillGflopPerToken;
             out.printf("prefill: %.2f tokens/s (%d tokens in %.1f s; %.1f GFLOP/token -> bound %.1f tokens/s at FP32 peak, %d threads: %.1f%%)%n",
                     prefillTps, promptTokens, prefillS, prefillGflopPerToken, prefillBound, threads, 100 * prefillTps / prefillBound);
             out.printf("         per CPU-second: %.2f tokens/s = %.1f%% of one thread's bound %.1f (process CPU %.1f s)%n",
-                    promptTokens / prefillCpu, 100 * promptTokens / prefillCpu / (FMA_GFLOPS_PER_THREAD / prefillGflopPerToken),
-                    FMA_GFLOPS_PER_THREAD / prefillGflopPerToken, prefillCpu);
+                    promptTokens / prefillCpu, 100 * promptTokens / prefillCpu / (fmaPerThread / prefillGflopPerToken),
+                    fmaPerThread / prefillGflopPerToken, prefillCpu);
             out.flush();
 
             int next = argmax(logits);
@@ -84,9 +88,9 @@ final class ModelBench {
             double decodeS = (System.nanoTime() - d0) / 1e9, decodeCpu = (cpuNanos() - dc0) / 1e9;
             double decodeTps = decodeTokens / decodeS;
             double bytesPerStep = 2.0 * llmMatrixWeights(llm.config(), true); // bf16 weights
-            double bound = READ_GBS * 1e9 / bytesPerStep;
+            double bound = readGbs * 1e9 / bytesPerStep;
             out.printf("decode:  %.2f tokens/s (%d steps in %.1f s; %.2f GB of bf16 weights per step -> %.1f GB/s; bound %.2f tokens/s at %.0f GB/s: %.0f%%)%n",
-                    decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, bytesPerStep * decodeTps / 1e9, bound, READ_GBS, 100 * decodeTps / bound);
+                    decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, bytesPerStep * decodeTps / 1e9, bound, readGbs, 100 * decodeTps / bound);
             out.printf("         process CPU %.1f s for %.1f s wall (%.0f%% of %d threads; the rest is waiting for the machine or the disk)%n",
                     decodeCpu, decodeS, 100 * decodeCpu / decodeS / threads, threads);
             long hwm = procStatusKb("VmHWM"), total = memTotalKb();
