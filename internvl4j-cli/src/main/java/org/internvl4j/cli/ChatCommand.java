@@ -46,20 +46,13 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--image", paramLabel = "FILE", description = "Image for the first question (repeatable).")
-    List<String> images = new ArrayList<>();
 
-    @Option(names = "--video", paramLabel = "FILE", description = "Video for the first question.")
-    Path video;
 
-    @Option(names = "--segments", paramLabel = "N", description = "Frames sampled from a video (default: ${DEFAULT-VALUE}).")
-    int segments = 8;
 
-    @Option(names = "--max-num", paramLabel = "N", description = "Tiles per image at most (default: config.json's max_dynamic_patch).")
-    Integer maxNum;
 
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message (default: the template's).")
-    String system;
+
+    @Mixin
+    MediaOptions media;
 
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "Answer this one question and exit.")
     String prompt;
@@ -89,11 +82,11 @@ public final class ChatCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (ChatModel c = ChatModel.load(model.resolve())) {
             chat = c;
-            pre = GenerateCommand.preprocessor(c, maxNum == null ? c.model().config().maxDynamicPatch() : maxNum);
-            ChatSession session = c.newSession(system).params(sampling.params(0));
-            if (video != null && !images.isEmpty()) throw new IllegalArgumentException("give either --video or --image, not both");
-            for (String ref : images) pending.add(pre.load(ref));
-            if (video != null) attachVideo(video);
+            pre = media.images(c);
+            ChatSession session = c.newSession(media.system).params(sampling.params(0));
+            media.checkOneKind();
+            for (String ref : media.images) pending.add(pre.load(ref));
+            if (media.video != null) attachVideo(media.video);
             if (prompt != null) {
                 ask(session, prompt, out);
                 return 0;
@@ -155,8 +148,7 @@ public final class ChatCommand implements Callable<Integer> {
 
     private void attachVideo(Path file) {
         if (!pending.isEmpty()) throw new IllegalArgumentException("a video cannot share a question with other images or videos");
-        ImagePreprocessor frames = GenerateCommand.preprocessor(chat, maxNum == null ? 1 : maxNum);
-        pending.addAll(VideoLoader.load(file, segments, null, frames).frames());
+        pending.addAll(VideoLoader.load(file, media.segments, null, media.frames(chat)).frames());
         pendingFrames = pending.size();
     }
 

@@ -44,23 +44,16 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The question.")
     String prompt;
 
-    @Option(names = "--image", paramLabel = "FILE", description = "Image file, URL or data URI (repeatable, in placeholder order).")
-    List<String> images = new ArrayList<>();
+
+    @Mixin
+    MediaOptions media;
 
     @Option(names = "--separate-images", description = "Without placeholders: one numbered <image> per image instead of one shared.")
     boolean separateImages;
 
-    @Option(names = "--video", paramLabel = "FILE", description = "Video file: its frames go in as Frame1: <image>\\n...")
-    Path video;
 
-    @Option(names = "--segments", paramLabel = "N", description = "Frames sampled from --video (default: ${DEFAULT-VALUE}).")
-    int segments = 8;
 
-    @Option(names = "--max-num", paramLabel = "N", description = "Tiles per image at most (default: config.json's max_dynamic_patch; video frames: 1).")
-    Integer maxNum;
 
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message (default: the template's).")
-    String system;
 
     @Option(names = "--history", paramLabel = "FILE", description = "JSON list of [question, answer] pairs.")
     Path history;
@@ -99,30 +92,22 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     ChatRequest request(ChatModel chat) {
-        if (video != null && !images.isEmpty()) throw new IllegalArgumentException("give either --video or --image, not both");
+        media.checkOneKind();
         if (logprobs < 0) throw new IllegalArgumentException("--logprobs must be >= 0, got " + logprobs);
-        var config = chat.model().config();
         String question = prompt;
         List<PixelValues> pixels = new ArrayList<>();
-        if (video != null) {
-            ImagePreprocessor frames = preprocessor(chat, maxNum == null ? 1 : maxNum);
-            VideoFrames v = VideoLoader.load(video, segments, null, frames);
+        if (media.video != null) {
+            VideoFrames v = VideoLoader.load(media.video, media.segments, null, media.frames(chat));
             pixels.addAll(v.frames());
             question = ChatQuery.videoFrames(pixels.size(), question);
         } else {
-            ImagePreprocessor pre = preprocessor(chat, maxNum == null ? config.maxDynamicPatch() : maxNum);
-            for (String ref : images) pixels.add(pre.load(ref));
+            ImagePreprocessor pre = media.images(chat);
+            for (String ref : media.images) pixels.add(pre.load(ref));
             if (separateImages && !pixels.isEmpty() && !question.contains(ChatQuery.IMAGE_PLACEHOLDER)) {
                 question = ChatQuery.numberedImages(pixels.size(), question);
             }
         }
-        return new ChatRequest(question, pixels, null, readHistory(), system, sampling.params(logprobs), stop);
-    }
-
-    static ImagePreprocessor preprocessor(ChatModel chat, int maxNum) {
-        var config = chat.model().config();
-        return ImagePreprocessor.builder().inputSize(chat.model().imageSize()).minNum(config.minDynamicPatch())
-                .maxNum(maxNum).useThumbnail(config.useThumbnail()).build();
+        return new ChatRequest(question, pixels, null, readHistory(), media.system, sampling.params(logprobs), stop);
     }
 
     private List<Turn> readHistory() {
