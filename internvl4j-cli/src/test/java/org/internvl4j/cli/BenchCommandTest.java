@@ -2,21 +2,13 @@ package org.internvl4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** Argument handling only: the benchmark itself is run by hand (docs/PERFORMANCE.md), never timed in tests. */
 class BenchCommandTest {
     private static String[] run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
+        Run r = Run.internvl(args);
+        return new String[] {String.valueOf(r.code()), r.out(), r.err()};
     }
 
     @Test

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,34 +17,15 @@ import picocli.CommandLine;
 
 /** `internvl generate` and `internvl chat` against the reference chat() fixtures in testdata/chat. */
 class ChatCliTest {
-    static final Path TESTDATA = findTestdata();
-    static final String MODEL = TESTDATA.resolve("tiny-models/tiny-a").toString();
-    static final Path CHAT = TESTDATA.resolve("chat");
-
-    static Path findTestdata() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("testdata/chat"))) return d.resolve("testdata");
-        }
-        throw new IllegalStateException("testdata/chat not found above " + Path.of("").toAbsolutePath());
-    }
+    static final String MODEL = Run.testdata("tiny-models/tiny-a").toString();
+    static final Path CHAT = Run.testdata("chat");
 
     static JsonNode fixture(String name) throws Exception {
         return new ObjectMapper().readTree(Files.readString(CHAT.resolve(name + ".json")));
     }
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(CommandLine cl, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     static Run generate(String... args) {
-        return run(Main.commandLine(), prepend("generate", args));
+        return Run.internvl(prepend("generate", args));
     }
 
     static String[] prepend(String first, String[] rest) {
@@ -158,7 +137,7 @@ class ChatCliTest {
 
     static Run chat(String stdin, String... args) {
         CommandLine cl = new CommandLine(new ChatCommand(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8))));
-        return run(cl, args);
+        return Run.of(cl, args);
     }
 
     @Test

@@ -29,18 +29,10 @@ class DownloadCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
     Run run(Map<String, String> env, String... args) {
         DownloadCommand cmd = new DownloadCommand();
         cmd.env = env;
-        CommandLine cl = new CommandLine(cmd);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return Run.of(new CommandLine(cmd), args);
     }
 
     @Test

@@ -14,10 +14,7 @@ import picocli.CommandLine;
 
 class TokenizeCommandTest {
     static Path tinyA() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("testdata/tokenizer/hf/tiny-a"))) return p.resolve("testdata/tokenizer/hf/tiny-a");
-        }
-        throw new IllegalStateException("testdata/tokenizer/hf/tiny-a not found");
+        return Run.testdata("tokenizer/hf/tiny-a");
     }
 
     record Result(int code, String out, String err) {

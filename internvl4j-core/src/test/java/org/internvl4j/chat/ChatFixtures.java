@@ -1,5 +1,6 @@
 package org.internvl4j.chat;
 
+import org.internvl4j.testing.TestData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -15,10 +16,7 @@ final class ChatFixtures {
 
     /** The repository's testdata/ folder, found by walking up from the working directory. */
     static Path testdata() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("testdata/chat"))) return d.resolve("testdata");
-        }
-        throw new IllegalStateException("testdata/chat not found above " + Path.of("").toAbsolutePath());
+        return TestData.dir("chat").getParent();
     }
 
     static Path chatDir() {

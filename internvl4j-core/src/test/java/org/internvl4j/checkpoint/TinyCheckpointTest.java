@@ -1,5 +1,6 @@
 package org.internvl4j.checkpoint;
 
+import org.internvl4j.testing.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -220,11 +221,6 @@ class TinyCheckpointTest {
 
     /** The shared folder sits beside the repository root; tests run from a module directory. */
     static Path findShared() {
-        String prop = System.getProperty("internvl.shared", System.getenv("INTERNVL_SHARED"));
-        if (prop != null) return Path.of(prop);
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("shared/tokenizers"))) return d.resolve("shared");
-        }
-        return Path.of("shared");
+        return TestData.shared().orElse(Path.of("shared"));
     }
 }

@@ -1,5 +1,6 @@
 package org.internvl4j.image;
 
+import org.internvl4j.testing.TestData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -19,15 +20,7 @@ final class Fixtures {
     }
 
     static Path dir() {
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null) {
-            Path t = p.resolve("testdata").resolve("image");
-            if (Files.isDirectory(t)) {
-                return t;
-            }
-            p = p.getParent();
-        }
-        throw new IllegalStateException("testdata/image not found above " + Path.of("").toAbsolutePath());
+        return TestData.dir("image");
     }
 
     static Path source(String name) {

@@ -1,5 +1,6 @@
 package org.internvl4j.model;
 
+import org.internvl4j.testing.TestData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.DataInputStream;
@@ -21,10 +22,7 @@ public final class Fixtures {
 
     /** The repository's testdata folder: the first ancestor of the working directory that holds one. */
     public static Path testdata() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("testdata/tiny-models"))) return p.resolve("testdata");
-        }
-        throw new IllegalStateException("no testdata/ folder above " + Path.of("").toAbsolutePath());
+        return TestData.dir("tiny-models").getParent();
     }
 
     public static Path tinyModel(String name) {

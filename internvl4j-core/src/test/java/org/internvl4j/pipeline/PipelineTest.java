@@ -1,5 +1,6 @@
 package org.internvl4j.pipeline;
 
+import org.internvl4j.testing.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,10 +15,7 @@ import org.junit.jupiter.api.Test;
 /** The pipeline against the reference chat() fixtures (testdata/chat). */
 class PipelineTest {
     static Path testdata() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("testdata/chat"))) return d.resolve("testdata");
-        }
-        throw new IllegalStateException("testdata/chat not found");
+        return TestData.dir("chat").getParent();
     }
 
     static JsonNode fx(String name) throws Exception {

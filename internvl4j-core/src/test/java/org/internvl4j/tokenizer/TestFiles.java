@@ -1,5 +1,6 @@
 package org.internvl4j.tokenizer;
 
+import org.internvl4j.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -11,10 +12,7 @@ final class TestFiles {
 
     /** testdata/tokenizer, found by walking up from the working directory. */
     static Path testdata() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("testdata/tokenizer"))) return p.resolve("testdata/tokenizer");
-        }
-        throw new IllegalStateException("testdata/tokenizer not found above " + Path.of("").toAbsolutePath());
+        return TestData.dir("tokenizer");
     }
 
     /**
@@ -23,16 +21,8 @@ final class TestFiles {
      * any folder above the working directory.
      */
     static Optional<Path> realTokenizer() {
-        String explicit = System.getProperty("internvl.shared", System.getenv("INTERNVL_SHARED"));
-        if (explicit != null) {
-            Path p = Path.of(explicit, "tokenizers/internvl2-8b");
-            return Files.isRegularFile(p.resolve("tokenizer.model")) ? Optional.of(p) : Optional.empty();
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path cand = p.resolve("shared/tokenizers/internvl2-8b");
-            if (Files.isRegularFile(cand.resolve("tokenizer.model"))) return Optional.of(cand);
-        }
-        return Optional.empty();
+        return TestData.shared().map(s -> s.resolve("tokenizers/internvl2-8b"))
+                .filter(p -> Files.isRegularFile(p.resolve("tokenizer.model")));
     }
 
     static final String NO_REAL_TOKENIZER = "shared/tokenizers/internvl2-8b not found (set -Dinternvl.shared=DIR);"
