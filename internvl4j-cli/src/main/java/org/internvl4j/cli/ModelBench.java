@@ -18,8 +18,6 @@ import org.internvl4j.model.InternVLModel;
  */
 final class ModelBench {
     private final PrintWriter out;
-    private double fmaPerThread; // probed at the start of run(): FP32 FMA peak / threads
-    private double readGbs;      // probed at the start of run(): memory read with all threads
 
     ModelBench(PrintWriter out) {
         this.out = out;
@@ -29,8 +27,8 @@ final class ModelBench {
         out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
         // Limits of this machine, now: other machines (and a busy host) differ too much for constants.
         KernelBench probes = new KernelBench(new PrintWriter(java.io.Writer.nullWriter()), 2, 1024);
-        fmaPerThread = probes.fmaProbe(threads).median() / threads;
-        readGbs = probes.memoryProbe(threads).median();
+        double fmaPerThread = probes.fmaProbe(threads).median() / threads;
+        double readGbs = probes.memoryProbe(threads).median();
         out.printf("probes:  FP32 FMA %.1f GFLOP/s per thread, memory read %.1f GB/s with %d threads (bench kernels' probes)%n",
                 fmaPerThread, readGbs, threads);
         long t0 = System.nanoTime();
