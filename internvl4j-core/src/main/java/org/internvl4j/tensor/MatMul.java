@@ -43,6 +43,11 @@ public final class MatMul {
     private MatMul() {
     }
 
+    /** The vector width the kernels run at, in bits (see {@code internvl.vector.bits}). */
+    public static int vectorBits() {
+        return VectorLoads.vectorBits();
+    }
+
     /** Matrix-vector, for decode: y[yOff + r] = sum_c W[r, c] * x[xOff + c] for r in [0, rows). */
     public static void matVec(Weight w, float[] x, int xOff, float[] y, int yOff) {
         checkRange("x", x, xOff, w.cols());

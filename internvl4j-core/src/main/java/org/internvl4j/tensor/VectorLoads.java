@@ -9,9 +9,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Loads of weight elements from memory segments, widened to float vectors of the preferred width. */
+/**
+ * Loads of weight elements from memory segments, widened to float vectors of the kernels' width:
+ * the CPU's preferred width, or the one named by {@code -Dinternvl.vector.bits=128|256|512}
+ * (tests use it to run both CPUs' code paths on one machine; a width wider than the hardware is
+ * correct but emulated, so slow).
+ */
 final class VectorLoads {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = species();
     static final int L = F.length();
     /** Half as many bits as F, so its L shorts widen to one float vector. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -19,6 +24,22 @@ final class VectorLoads {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorLoads() {
+    }
+
+    private static VectorSpecies<Float> species() {
+        String bits = System.getProperty("internvl.vector.bits", "").trim();
+        if (bits.isEmpty()) return FloatVector.SPECIES_PREFERRED;
+        return switch (bits) {
+            case "128" -> FloatVector.SPECIES_128;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("internvl.vector.bits must be 128, 256 or 512, got '" + bits + "'");
+        };
+    }
+
+    /** The width the kernels run at, in bits. */
+    static int vectorBits() {
+        return F.vectorBitSize();
     }
 
     static FloatVector f32(MemorySegment s, long byteOff) {
