@@ -83,7 +83,19 @@ public record LlmArchitecture(
             "ffn_norm", List.of("feed_forward.w1", "feed_forward.w3"), "feed_forward.w2",
             "model.norm", "output", Rope.INTERNLM2);
 
-    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2);
+    /**
+     * Qwen2ForCausalLM (InternVL2-1B: Qwen2-0.5B-Instruct), after transformers' models/qwen2/modeling_qwen2.py:
+     * split q/k/v with biases, o_proj without, the head usually tied to the embeddings.
+     */
+    public static final LlmArchitecture QWEN2 = new LlmArchitecture(
+            "Qwen2ForCausalLM", "qwen2",
+            "model.embed_tokens",
+            "input_layernorm", QkvLayout.SPLIT, List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"), "self_attn.o_proj",
+            Bias.ALWAYS, Bias.NONE,
+            "post_attention_layernorm", List.of("mlp.gate_proj", "mlp.up_proj"), "mlp.down_proj",
+            "model.norm", "lm_head", Rope.PLAIN);
+
+    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2, QWEN2);
 
     /** The registry: the architecture named by {@code llm_config.architectures[0]}, or a clear error. */
     public static LlmArchitecture of(String name) {

@@ -74,7 +74,7 @@ public record LlmConfig(
                 r.integer("num_hidden_layers"),
                 r.integer("intermediate_size"),
                 r.integer("vocab_size"),
-                r.integer("max_position_embeddings", 2048),
+                r.integer("max_position_embeddings", internlm2 ? 2048 : 32768), // Qwen2Config: 32768
                 r.number("rope_theta", 10000),
                 scaling,
                 internlm2 && r.bool("bias", true),

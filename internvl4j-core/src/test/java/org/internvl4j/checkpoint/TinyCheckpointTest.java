@@ -67,7 +67,7 @@ class TinyCheckpointTest {
      * same config.json, generation_config.json and index as the reference's tiny checkpoints.
      */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void writesTheReferenceLayout(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
         Path dir = tmp.resolve("tiny-" + v);
@@ -85,7 +85,7 @@ class TinyCheckpointTest {
 
     /** The HF tokenizer files written for an N-piece model have the reference's ids (plus the release's chat_template). */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void tokenizerJsonFilesMatchTheReference(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
         org.internvl4j.tokenizer.HfTokenizerFiles.writeJson(tmp, variant.defaultPieces());
@@ -101,7 +101,7 @@ class TinyCheckpointTest {
      * our tokenizer, and the same bytes for the same options.
      */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void defaultCheckpointHasATrainedTokenizerThatFitsTheVocabulary(TinyCheckpoint.Variant variant) throws IOException {
         Path dir = tmp.resolve("t");
         InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
@@ -222,5 +222,21 @@ class TinyCheckpointTest {
     /** The shared folder sits beside the repository root; tests run from a module directory. */
     static Path findShared() {
         return TestData.shared().orElse(Path.of("shared"));
+    }
+
+    /** make-tiny --arch qwen2 reproduces the committed tiny-qwen2 (testdata/tiny-models) byte for byte. */
+    @Test
+    void theQwen2VariantReproducesTheCommittedCheckpoint() throws IOException {
+        Path dir = tmp.resolve("qwen2");
+        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.QWEN2));
+        assertThat(c.llm().arch()).isSameAs(LlmArchitecture.QWEN2);
+        assertThat(c.llm().vocabSize()).isEqualTo(256 + 3 + 9);
+        Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-qwen2");
+        try (var files = Files.list(committed)) {
+            for (Path f : files.toList()) {
+                assertThat(readAll(dir.resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(readAll(f));
+            }
+        }
+        assertThat(dir.resolve("tokenizer.model")).doesNotExist();
     }
 }
