@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * Text to token ids and back, as the checkpoint's Hugging Face tokenizer does it. Two implementations:
- * {@link InternLM2Tokenizer} (SentencePiece, {@code tokenizer.model}) and byte-level BPE
+ * {@link InternLM2Tokenizer} (SentencePiece, {@code tokenizer.model}) and {@link ByteLevelBpeTokenizer}
  * (byte-level BPE from {@code tokenizer.json}: Qwen2/2.5, Llama 3). {@link #load(Path)} picks one from a
  * folder's files. Implementations are immutable and safe to share between threads.
  */
@@ -55,13 +55,13 @@ public interface Tokenizer {
     /**
      * Loads the tokenizer of a checkpoint or tokenizer folder: {@code tokenizer.model} means SentencePiece
      * with InternLM2's Hugging Face rules (what InternVL2's {@code use_fast=False} loads, even when a
-     * tokenizer.json lies beside it); otherwise {@code tokenizer.json} means byte-level BPE.
+     * tokenizer.json lies beside it); otherwise {@code tokenizer.json} (or a gzip'ed {@code tokenizer.json.gz}) means byte-level BPE.
      */
     static Tokenizer load(Path dir) {
         if (!Files.isDirectory(dir)) throw new TokenizerException("tokenizer folder not found: " + dir);
         if (Files.isRegularFile(dir.resolve("tokenizer.model"))) return InternLM2Tokenizer.load(dir);
-        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            throw new TokenizerException(dir.resolve("tokenizer.json") + ": byte-level BPE is not supported yet");
+        if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.json.gz"))) {
+            return ByteLevelBpeTokenizer.load(dir);
         }
         throw new TokenizerException(dir + " holds neither tokenizer.model (SentencePiece) nor tokenizer.json"
                 + " (byte-level BPE): not a tokenizer folder");
