@@ -11,11 +11,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.Set;
+import org.internvl4j.chat.ChatModel;
+import org.internvl4j.chat.ChatRequest;
+import org.internvl4j.chat.ChatResult;
+import org.internvl4j.chat.Turn;
 import org.internvl4j.checkpoint.LlmArchitecture;
 import org.internvl4j.generate.FinishReason;
 import org.internvl4j.generate.GenerationRequest;
 import org.internvl4j.generate.GenerationResult;
 import org.internvl4j.generate.Generator;
+import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.image.PixelValues;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,6 +108,39 @@ class FamilyParityTest {
         for (int i = 0; i < cases.size(); i++) {
             assertThat(together.get(i).tokenIds()).as(cases.get(i).name() + " in a batch")
                     .containsExactly(Fixtures.ints(cases.get(i).json().get("generated_ids")));
+        }
+    }
+
+    /**
+     * Through the chat layer: ChatModel.load picks the byte-level BPE tokenizer from tokenizer.json and the Hermes-2
+     * template from config.json; prompt text, prompt ids, 32 greedy tokens and chat()'s post-processed response equal
+     * the reference's.
+     */
+    @ParameterizedTest
+    @MethodSource("cases")
+    void chatModelAnswersLikeTheReference(String name) throws IOException {
+        JsonNode c = Fixtures.json(Fixtures.modelCase(name).resolve("case.json"));
+        List<PixelValues> images = new ArrayList<>();
+        Path dir = Fixtures.modelCase(name);
+        if (Files.exists(dir.resolve("pixels_u8.npy.gz"))) {
+            Fixtures.Npy u8 = Fixtures.npy(dir.resolve("pixels_u8.npy.gz"));
+            int tiles = u8.shape()[0];
+            // the 896x448 picture: a 2x1 grid and its thumbnail
+            images.add(new PixelValues(Fixtures.pixelValues(u8.bytes(), tiles, u8.shape()[1], u8.shape()[2]), tiles, u8.shape()[1], 2, 1));
+        }
+        List<Turn> history = null;
+        if (c.hasNonNull("history")) {
+            history = new ArrayList<>();
+            for (JsonNode t : c.get("history")) history.add(new Turn(t.get(0).asText(), t.get(1).asText()));
+        }
+        try (ChatModel chat = ChatModel.load(Fixtures.tinyModel(c.get("model").asText()))) {
+            assertThat(chat.template().name()).isEqualTo("Hermes-2");
+            ChatResult r = chat.chat(new ChatRequest(c.get("question").asText(), images, null, history, null,
+                    SamplingParams.greedy(ModelParityTest.STEPS, Set.of()), null));
+            assertThat(r.prompt()).isEqualTo(c.get("query").asText());
+            assertThat(r.promptIds()).containsExactly(Fixtures.ints(c.get("prompt_ids")));
+            assertThat(r.tokenIds()).containsExactly(Fixtures.ints(c.get("generated_ids")));
+            assertThat(r.response()).isEqualTo(c.get("response").asText());
         }
     }
 }
