@@ -32,8 +32,9 @@ public final class MakeTinyCommand implements Callable<Integer> {
     String variant;
 
     @Option(names = "--arch", defaultValue = "internlm2",
-            description = "language model: internlm2 (the --variant) or qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
-                    + "a byte-level BPE tokenizer.json without merges) (default: ${DEFAULT-VALUE})")
+            description = "language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
+                    + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
+                    + "LongRoPE, phi3-chat, no tokenizer files) (default: ${DEFAULT-VALUE})")
     String arch;
 
     @Option(names = "--seed", description = "weight seed (default: 101, 202, 303 for a, b, c)")
@@ -83,7 +84,13 @@ public final class MakeTinyCommand implements Callable<Integer> {
                 }
                 yield TinyCheckpoint.Variant.QWEN2;
             }
-            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2)");
+            case "phi3" -> {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch phi3");
+                }
+                yield TinyCheckpoint.Variant.PHI3;
+            }
+            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3)");
         };
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
                 .withTokenizer(tokenizer(v)).withOverrides(overrides);
@@ -97,6 +104,12 @@ public final class MakeTinyCommand implements Callable<Integer> {
     }
 
     private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
+        if (v == TinyCheckpoint.Variant.PHI3) {
+            if (vocabFrom != null || tokenizerFrom != null || corpus != null) {
+                throw new IllegalArgumentException("--arch phi3 writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
+            }
+            return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+        }
         if (v == TinyCheckpoint.Variant.QWEN2) {
             if (vocabFrom != null || tokenizerFrom != null || corpus != null || pieces != null) {
                 throw new IllegalArgumentException("--arch qwen2 writes its own byte-level tokenizer; only --no-tokenizer goes with it");

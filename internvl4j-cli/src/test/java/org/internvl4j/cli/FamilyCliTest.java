@@ -50,8 +50,12 @@ class FamilyCliTest {
         Run inspect = Run.internvl("inspect", dir.toString());
         assertThat(inspect.code()).as(inspect.err()).isZero();
         assertThat(inspect.out()).contains("Qwen2ForCausalLM").contains("all 64 tensors");
+        Run phi3 = Run.internvl("make-tiny", "--arch", "phi3", tmp.resolve("p").toString());
+        assertThat(phi3.code()).as(phi3.err()).isZero();
+        assertThat(Run.internvl("inspect", tmp.resolve("p").toString()).out()).contains("Phi3ForCausalLM")
+                .contains("LongRoPE (su, original 64)");
         Run bad = Run.internvl("make-tiny", "--arch", "mamba", tmp.resolve("m").toString());
         assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2)");
+        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3)");
     }
 }

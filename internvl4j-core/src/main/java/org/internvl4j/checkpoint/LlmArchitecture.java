@@ -69,7 +69,13 @@ public record LlmArchitecture(
         /** modeling_internlm2.py: rotate-half, optional "dynamic" (NTK, recomputed per forward) or "linear" scaling. */
         INTERNLM2,
         /** transformers' default rotary embedding without scaling (Qwen2). */
-        PLAIN
+        PLAIN,
+        /**
+         * Phi-3: plain, or LongRoPE when rope_scaling is "su"/"longrope": per forward, the short or long factors
+         * (by whether the sequence passes original_max_position_embeddings) divide the frequencies, and cos/sin are
+         * scaled by sqrt(1 + ln(max_pos / original) / ln(original)).
+         */
+        LONGROPE
     }
 
     public static final String LLM_PREFIX = "language_model.";
@@ -95,7 +101,18 @@ public record LlmArchitecture(
             "post_attention_layernorm", List.of("mlp.gate_proj", "mlp.up_proj"), "mlp.down_proj",
             "model.norm", "lm_head", Rope.PLAIN);
 
-    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2, QWEN2);
+    /**
+     * Phi3ForCausalLM (InternVL2-4B: Phi-3-mini-128k-instruct), after InternVL's internvl/model/phi3/modeling_phi3.py:
+     * packed qkv_proj [q; k; v] and gate_up_proj [gate; up], no biases, untied head, LongRoPE.
+     */
+    public static final LlmArchitecture PHI3 = new LlmArchitecture(
+            "Phi3ForCausalLM", "phi3",
+            "model.embed_tokens",
+            "input_layernorm", QkvLayout.CONCAT, List.of("self_attn.qkv_proj"), "self_attn.o_proj", Bias.NONE, Bias.NONE,
+            "post_attention_layernorm", List.of("mlp.gate_up_proj"), "mlp.down_proj",
+            "model.norm", "lm_head", Rope.LONGROPE);
+
+    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2, QWEN2, PHI3);
 
     /** The registry: the architecture named by {@code llm_config.architectures[0]}, or a clear error. */
     public static LlmArchitecture of(String name) {

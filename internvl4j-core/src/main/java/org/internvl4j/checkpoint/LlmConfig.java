@@ -1,6 +1,8 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * config.json "llm_config": the fields the Llama-family decoders share. Which architecture it is, and so which
@@ -34,8 +36,25 @@ public record LlmConfig(
                 maxPositionEmbeddings, ropeTheta, ropeScaling, bias, rmsNormEps, false);
     }
 
-    /** rope_scaling: type "dynamic" (NTK) or "linear", with its factor; null when absent. */
-    public record RopeScaling(String type, double factor) {
+    /**
+     * rope_scaling, null when absent: InternLM2's "dynamic" (NTK) or "linear" with its factor, or Phi-3's LongRoPE
+     * ("su", later renamed "longrope") with its per-frequency short and long factors and the
+     * original_max_position_embeddings (a top-level llm_config key) that chooses between them.
+     */
+    public record RopeScaling(String type, double factor, List<Double> shortFactor, List<Double> longFactor,
+                              int originalMaxPositionEmbeddings) {
+        public RopeScaling(String type, double factor) {
+            this(type, factor, null, null, 0);
+        }
+
+        public RopeScaling {
+            shortFactor = shortFactor == null ? null : List.copyOf(shortFactor);
+            longFactor = longFactor == null ? null : List.copyOf(longFactor);
+        }
+
+        public boolean longRope() {
+            return "su".equals(type) || "longrope".equals(type);
+        }
     }
 
     public static final String INTERNLM2 = "InternLM2ForCausalLM";
@@ -56,7 +75,9 @@ public record LlmConfig(
         boolean internlm2 = a.rope() == LlmArchitecture.Rope.INTERNLM2;
         int heads = r.integer("num_attention_heads");
         RopeScaling scaling = null;
-        if (r.has("rope_scaling")) {
+        if (r.has("rope_scaling") && a.rope() == LlmArchitecture.Rope.LONGROPE) {
+            scaling = longRope(where, node, r, heads);
+        } else if (r.has("rope_scaling")) {
             r.require(internlm2, "rope_scaling is not supported for " + arch + " yet (supported: no scaling)");
             ConfigReader s = new ConfigReader(where + " rope_scaling", node.get("rope_scaling"));
             String type = s.text("type", null);
@@ -74,7 +95,7 @@ public record LlmConfig(
                 r.integer("num_hidden_layers"),
                 r.integer("intermediate_size"),
                 r.integer("vocab_size"),
-                r.integer("max_position_embeddings", internlm2 ? 2048 : 32768), // Qwen2Config: 32768
+                r.integer("max_position_embeddings", internlm2 ? 2048 : a.rope() == LlmArchitecture.Rope.LONGROPE ? 4096 : 32768),
                 r.number("rope_theta", 10000),
                 scaling,
                 internlm2 && r.bool("bias", true),
@@ -93,6 +114,30 @@ public record LlmConfig(
                 "vocab_size, num_hidden_layers, intermediate_size and max_position_embeddings must be positive");
         r.require(c.ropeTheta > 0 && c.rmsNormEps > 0, "rope_theta and rms_norm_eps must be positive");
         return c;
+    }
+
+    /** Phi-3's rope_scaling: modeling_phi3.py (InternVL2-4B) Phi3SuScaledRotaryEmbedding. */
+    private static RopeScaling longRope(String where, JsonNode node, ConfigReader r, int heads) {
+        ConfigReader s = new ConfigReader(where + " rope_scaling", node.get("rope_scaling"));
+        String type = s.text("type", s.text("rope_type", null));
+        s.require("su".equals(type) || "longrope".equals(type), "type '" + type + "' is not supported (supported: su, longrope)");
+        int half = r.integer("hidden_size") / heads / 2;
+        List<Double> shortF = factors(s, node.get("rope_scaling"), "short_factor", half);
+        List<Double> longF = factors(s, node.get("rope_scaling"), "long_factor", half);
+        int original = r.integer("original_max_position_embeddings");
+        r.require(original > 0, "original_max_position_embeddings must be positive");
+        return new RopeScaling(type, 1.0, shortF, longF, original);
+    }
+
+    private static List<Double> factors(ConfigReader s, JsonNode scaling, String key, int n) {
+        JsonNode a = scaling.get(key);
+        s.require(a != null && a.isArray() && a.size() == n, key + " must be a list of head_dim / 2 = " + n + " numbers");
+        List<Double> out = new ArrayList<>();
+        for (JsonNode v : a) {
+            s.require(v.isNumber() && v.doubleValue() > 0, key + " holds " + v + "; the factors must be positive numbers");
+            out.add(v.doubleValue());
+        }
+        return out;
     }
 
     /** The architecture's table (tensor layout, biases, RoPE variant). */

@@ -50,7 +50,18 @@ public final class TinyCheckpoint {
         /** InternVL2-1B scaled down: Qwen2 (split q/k/v with biases, tied head, theta 1e6), Hermes-2, byte-level BPE. */
         QWEN2(404, ByteLevelTokenizerFiles.BASE_VOCAB, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
-                new LlmConfig(LlmArchitecture.QWEN2.name(), 64, 4, 2, 2, 160, 0, 32768, 1e6, null, false, 1e-6, true));
+                new LlmConfig(LlmArchitecture.QWEN2.name(), 64, 4, 2, 2, 160, 0, 32768, 1e6, null, false, 1e-6, true)),
+        /**
+         * InternVL2-4B scaled down: Phi-3 (packed qkv and gate_up, MHA), LongRoPE with original_max_position_embeddings
+         * 64 and max_position_embeddings 256 (so a short test crosses from the short to the long factors), phi3-chat,
+         * no tokenizer files (vocabulary 512 + 9).
+         */
+        PHI3(505, 512, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.PHI3.name(), 64, 4, 4, 2, 160, 0, 256, 1e4,
+                        new LlmConfig.RopeScaling("su", 1.0, List.of(1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.2),
+                                List.of(1.0, 1.3, 1.9, 2.8, 4.0, 6.5, 9.0, 12.0), 64),
+                        false, 1e-5, false));
 
         final long defaultSeed;
         final int defaultPieces;
@@ -77,7 +88,7 @@ public final class TinyCheckpoint {
 
         public static Variant parse(String s) {
             for (Variant v : values()) if (v.name().equalsIgnoreCase(s)) return v;
-            throw new IllegalArgumentException("unknown variant '" + s + "' (known: a, b, c, qwen2)");
+            throw new IllegalArgumentException("unknown variant '" + s + "' (known: a, b, c, qwen2, phi3)");
         }
 
         /** The language model's architecture. */
@@ -90,7 +101,8 @@ public final class TinyCheckpoint {
             LlmConfig l = new LlmConfig(llm.architecture(), llm.hiddenSize(), llm.numAttentionHeads(), llm.numKeyValueHeads(),
                     llm.numHiddenLayers(), llm.intermediateSize(), pieces + HfTokenizerFiles.INTERNVL_TOKENS.size(), llm.maxPositionEmbeddings(),
                     llm.ropeTheta(), llm.ropeScaling(), llm.bias(), llm.rmsNormEps(), llm.tieWordEmbeddings());
-            String template = arch() == LlmArchitecture.QWEN2 ? "Hermes-2" : "internlm2-chat"; // InternVL2-1B uses Hermes-2
+            // InternVL2-1B uses Hermes-2, InternVL2-4B phi3-chat
+            String template = arch() == LlmArchitecture.QWEN2 ? "Hermes-2" : arch() == LlmArchitecture.PHI3 ? "phi3-chat" : "internlm2-chat";
             return new InternVLConfig(InternVLConfig.MODEL_TYPE, vision, l, "v2", -1, 0.5, 448, true, 12, 1, template);
         }
     }
@@ -107,6 +119,7 @@ public final class TinyCheckpoint {
 
         public static Options of(Variant variant) {
             TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
+                    : variant.arch() == LlmArchitecture.PHI3 ? new TinyTokenizer.None(variant.defaultPieces)
                     : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
             return new Options(variant, variant.defaultSeed, DType.BF16, false, tok, List.of());
         }
@@ -269,7 +282,7 @@ public final class TinyCheckpoint {
                 .put("return_dict", true).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
                 .put("use_bfloat16", true).put("use_flash_attn", true);
 
-        ObjectNode llm = l.arch() == LlmArchitecture.QWEN2 ? qwen2Json(l) : internLm2Json(l);
+        ObjectNode llm = l.arch() == LlmArchitecture.QWEN2 ? qwen2Json(l) : l.arch() == LlmArchitecture.PHI3 ? phi3Json(l) : internLm2Json(l);
 
         ObjectNode root = NODES.objectNode();
         root.putNull("_commit_hash");
@@ -311,6 +324,29 @@ public final class TinyCheckpoint {
         putNumber(llm, "rope_theta", l.ropeTheta());
         llm.put("tie_word_embeddings", false).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
                 .put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
+        return llm;
+    }
+
+    /** llm_config with the key set of InternVL2-4B's release (Phi3Config, rope_scaling type "su"). */
+    private static ObjectNode phi3Json(LlmConfig l) {
+        ObjectNode llm = NODES.objectNode();
+        llm.put("_name_or_path", "microsoft/Phi-3-mini-128k-instruct").put("add_cross_attention", false);
+        llm.set("architectures", NODES.arrayNode().add(l.architecture()));
+        llm.put("attention_dropout", 0.0).put("attn_implementation", "eager").putNull("bad_words_ids");
+        llm.put("bos_token_id", 1).put("embd_pdrop", 0.0).put("eos_token_id", 2).put("hidden_act", "silu")
+                .put("hidden_size", l.hiddenSize()).put("initializer_range", 0.02).put("intermediate_size", l.intermediateSize())
+                .put("max_position_embeddings", l.maxPositionEmbeddings()).put("model_type", LlmArchitecture.PHI3.modelType())
+                .put("num_attention_heads", l.numAttentionHeads()).put("num_hidden_layers", l.numHiddenLayers())
+                .put("num_key_value_heads", l.numKeyValueHeads())
+                .put("original_max_position_embeddings", l.ropeScaling().originalMaxPositionEmbeddings())
+                .put("pad_token_id", 2).put("resid_pdrop", 0.0).put("rms_norm_eps", l.rmsNormEps());
+        ObjectNode rs = llm.putObject("rope_scaling");
+        l.ropeScaling().longFactor().forEach(rs.putArray("long_factor")::add);
+        l.ropeScaling().shortFactor().forEach(rs.putArray("short_factor")::add);
+        rs.put("type", l.ropeScaling().type());
+        putNumber(llm, "rope_theta", l.ropeTheta());
+        llm.put("sliding_window", 262144).put("tie_word_embeddings", false).put("torch_dtype", "bfloat16")
+                .put("transformers_version", "4.37.2").put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
         return llm;
     }
 

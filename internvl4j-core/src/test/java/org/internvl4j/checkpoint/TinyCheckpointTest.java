@@ -224,19 +224,22 @@ class TinyCheckpointTest {
         return TestData.shared().orElse(Path.of("shared"));
     }
 
-    /** make-tiny --arch qwen2 reproduces the committed tiny-qwen2 (testdata/tiny-models) byte for byte. */
-    @Test
-    void theQwen2VariantReproducesTheCommittedCheckpoint() throws IOException {
-        Path dir = tmp.resolve("qwen2");
-        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.QWEN2));
-        assertThat(c.llm().arch()).isSameAs(LlmArchitecture.QWEN2);
-        assertThat(c.llm().vocabSize()).isEqualTo(256 + 3 + 9);
-        Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-qwen2");
+    /** make-tiny --arch qwen2 and --arch phi3 reproduce the committed tiny-qwen2 and tiny-phi3 (testdata/tiny-models) byte for byte. */
+    @ParameterizedTest
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3"})
+    void theFamilyVariantsReproduceTheCommittedCheckpoints(TinyCheckpoint.Variant variant) throws IOException {
+        Path dir = tmp.resolve(variant.name());
+        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
+        assertThat(c.llm().arch()).isSameAs(variant == TinyCheckpoint.Variant.QWEN2 ? LlmArchitecture.QWEN2 : LlmArchitecture.PHI3);
+        assertThat(c.llm().vocabSize()).isEqualTo(variant == TinyCheckpoint.Variant.QWEN2 ? 256 + 3 + 9 : 512 + 9);
+        Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-" + variant.name().toLowerCase());
         try (var files = Files.list(committed)) {
             for (Path f : files.toList()) {
                 assertThat(readAll(dir.resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(readAll(f));
             }
         }
-        assertThat(dir.resolve("tokenizer.model")).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.count()).as("no files beyond the committed ones").isEqualTo(Files.list(committed).count());
+        }
     }
 }

@@ -46,8 +46,13 @@ class FamilyParityTest {
         MODELS.clear();
     }
 
+    /** Qwen2 cases (chat-level too) and Phi-3 cases (by ids: tiny-phi3 has no tokenizer). */
     static Stream<String> cases() {
         return Stream.of("q_text", "q_tiles", "q_history");
+    }
+
+    static Stream<String> allCases() {
+        return Stream.concat(cases(), Stream.of("p_short", "p_long", "p_image"));
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
@@ -83,7 +88,7 @@ class FamilyParityTest {
     }
 
     @ParameterizedTest
-    @MethodSource("cases")
+    @MethodSource("allCases")
     void lastLogitsGreedyTokensAndLogprobsMatchTheReference(String name) throws IOException {
         Case c = load(name);
         float[] logits = c.model().llm().forward(c.model().llm().newCache(), c.promptIds(), c.imageEmbeds(), c.ctx(), true);
@@ -97,6 +102,18 @@ class FamilyParityTest {
         assertThat(r.tokenIds()).as(name + " greedy tokens").containsExactly(Fixtures.ints(c.json().get("generated_ids")));
         assertThat(r.finishReason()).isEqualTo(FinishReason.LENGTH);
         ModelParityTest.assertLogprobs(name, r, c.json());
+    }
+
+    @Test
+    void theTinyPhi3CheckpointIsAPhi3WithLongRope() throws IOException {
+        InternVLModel m = model("tiny-phi3");
+        assertThat(m.config().llm().arch()).isSameAs(LlmArchitecture.PHI3);
+        assertThat(m.config().llm().ropeScaling().longRope()).isTrue();
+        assertThat(m.config().template()).isEqualTo("phi3-chat");
+        // p_short's reference prefilled on the short factors and switched to the long ones while decoding
+        JsonNode log = Fixtures.json(Fixtures.modelCase("p_short").resolve("case.json")).get("rope_factors");
+        assertThat(log.get(0).get(1).asText()).isEqualTo("short");
+        assertThat(log.get(log.size() - 1).get(1).asText()).isEqualTo("long");
     }
 
     @Test
