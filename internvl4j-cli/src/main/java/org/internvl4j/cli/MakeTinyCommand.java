@@ -34,7 +34,8 @@ public final class MakeTinyCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "internlm2",
             description = "language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
                     + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
-                    + "LongRoPE, phi3-chat, no tokenizer files) (default: ${DEFAULT-VALUE})")
+                    + "LongRoPE, phi3-chat, no tokenizer files) or llama (InternVL2-40B scaled down: Llama, Hermes-2, no tokenizer files) "
+                    + "(default: ${DEFAULT-VALUE})")
     String arch;
 
     @Option(names = "--seed", description = "weight seed (default: 101, 202, 303 for a, b, c)")
@@ -84,13 +85,13 @@ public final class MakeTinyCommand implements Callable<Integer> {
                 }
                 yield TinyCheckpoint.Variant.QWEN2;
             }
-            case "phi3" -> {
+            case "phi3", "llama" -> {
                 if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
-                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch phi3");
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch " + arch);
                 }
-                yield TinyCheckpoint.Variant.PHI3;
+                yield arch.equalsIgnoreCase("phi3") ? TinyCheckpoint.Variant.PHI3 : TinyCheckpoint.Variant.LLAMA;
             }
-            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3)");
+            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama)");
         };
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
                 .withTokenizer(tokenizer(v)).withOverrides(overrides);
@@ -104,9 +105,9 @@ public final class MakeTinyCommand implements Callable<Integer> {
     }
 
     private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
-        if (v == TinyCheckpoint.Variant.PHI3) {
+        if (v == TinyCheckpoint.Variant.PHI3 || v == TinyCheckpoint.Variant.LLAMA) {
             if (vocabFrom != null || tokenizerFrom != null || corpus != null) {
-                throw new IllegalArgumentException("--arch phi3 writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
+                throw new IllegalArgumentException("--arch " + arch + " writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
             }
             return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
         }

@@ -56,6 +56,6 @@ class FamilyCliTest {
                 .contains("LongRoPE (su, original 64)");
         Run bad = Run.internvl("make-tiny", "--arch", "mamba", tmp.resolve("m").toString());
         assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3)");
+        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3, llama)");
     }
 }

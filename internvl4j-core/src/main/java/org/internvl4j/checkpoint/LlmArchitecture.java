@@ -59,7 +59,7 @@ public record LlmArchitecture(
     /** Which biases a projection has. */
     public enum Bias {
         NONE,
-        /** As config.json's {@code bias} flag says (InternLM2). */
+        /** As config.json's flag says: {@code bias} (InternLM2), {@code attention_bias} (Llama). */
         CONFIG,
         ALWAYS
     }
@@ -112,7 +112,20 @@ public record LlmArchitecture(
             "post_attention_layernorm", List.of("mlp.gate_up_proj"), "mlp.down_proj",
             "model.norm", "lm_head", Rope.LONGROPE);
 
-    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2, QWEN2, PHI3);
+    /**
+     * LlamaForCausalLM (InternVL2-40B: Nous-Hermes-2-Yi-34B; InternVL2-76B: Hermes-2-Theta-Llama-3-70B), after
+     * transformers' models/llama/modeling_llama.py: split q/k/v, q/k/v/o biases as attention_bias says (false in
+     * both), plain RoPE.
+     */
+    public static final LlmArchitecture LLAMA = new LlmArchitecture(
+            "LlamaForCausalLM", "llama",
+            "model.embed_tokens",
+            "input_layernorm", QkvLayout.SPLIT, List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"), "self_attn.o_proj",
+            Bias.CONFIG, Bias.CONFIG,
+            "post_attention_layernorm", List.of("mlp.gate_proj", "mlp.up_proj"), "mlp.down_proj",
+            "model.norm", "lm_head", Rope.PLAIN);
+
+    private static final List<LlmArchitecture> ALL = List.of(INTERNLM2, QWEN2, PHI3, LLAMA);
 
     /** The registry: the architecture named by {@code llm_config.architectures[0]}, or a clear error. */
     public static LlmArchitecture of(String name) {

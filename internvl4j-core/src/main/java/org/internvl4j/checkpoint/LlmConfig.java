@@ -9,8 +9,8 @@ import java.util.List;
  * tensors it has, is {@link #arch()} ({@link LlmArchitecture}, the registry). Defaults are the official config
  * class's (InternLM2Config for InternLM2).
  *
- * @param bias               InternLM2's {@code bias} flag (wqkv and wo biases); other architectures fix their
- *                           biases in their {@link LlmArchitecture} table
+ * @param bias               InternLM2's {@code bias} flag (wqkv and wo biases) or Llama's {@code attention_bias}
+ *                           (q/k/v/o); other architectures fix their biases in their {@link LlmArchitecture} table
  * @param tieWordEmbeddings  the output head is the embedding matrix ({@code tie_word_embeddings})
  */
 public record LlmConfig(
@@ -98,10 +98,11 @@ public record LlmConfig(
                 r.integer("max_position_embeddings", internlm2 ? 2048 : a.rope() == LlmArchitecture.Rope.LONGROPE ? 4096 : 32768),
                 r.number("rope_theta", 10000),
                 scaling,
-                internlm2 && r.bool("bias", true),
+                internlm2 ? r.bool("bias", true) : a == LlmArchitecture.LLAMA && r.bool("attention_bias", false),
                 r.number("rms_norm_eps", 1e-6),
                 r.bool("tie_word_embeddings", false));
         r.require(!(internlm2 && c.tieWordEmbeddings), "tie_word_embeddings is not supported for " + arch);
+        r.require(!r.bool("mlp_bias", false), "mlp_bias true is not supported (the InternVL checkpoints have none)");
         String act = r.text("hidden_act", "silu");
         r.require(act.equals("silu"), "hidden_act '" + act + "' is not supported (supported: silu)");
         r.require(!r.bool("use_sliding_window", false), "use_sliding_window true is not supported (the InternVL checkpoints use full attention)");

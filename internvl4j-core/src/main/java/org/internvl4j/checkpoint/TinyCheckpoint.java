@@ -61,7 +61,11 @@ public final class TinyCheckpoint {
                 new LlmConfig(LlmArchitecture.PHI3.name(), 64, 4, 4, 2, 160, 0, 256, 1e4,
                         new LlmConfig.RopeScaling("su", 1.0, List.of(1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.2),
                                 List.of(1.0, 1.3, 1.9, 2.8, 4.0, 6.5, 9.0, 12.0), 64),
-                        false, 1e-5, false));
+                        false, 1e-5, false)),
+        /** InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, no tokenizer files (512 + 9). */
+        LLAMA(606, 512, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false));
 
         final long defaultSeed;
         final int defaultPieces;
@@ -103,7 +107,8 @@ public final class TinyCheckpoint {
                     llm.numHiddenLayers(), llm.intermediateSize(), pieces + HfTokenizerFiles.INTERNVL_TOKENS.size(), llm.maxPositionEmbeddings(),
                     llm.ropeTheta(), llm.ropeScaling(), llm.bias(), llm.rmsNormEps(), llm.tieWordEmbeddings());
             // InternVL2-1B uses Hermes-2, InternVL2-4B phi3-chat
-            String template = arch() == LlmArchitecture.QWEN2 ? "Hermes-2" : arch() == LlmArchitecture.PHI3 ? "phi3-chat" : "internlm2-chat";
+            String template = arch() == LlmArchitecture.QWEN2 || arch() == LlmArchitecture.LLAMA ? "Hermes-2"
+                    : arch() == LlmArchitecture.PHI3 ? "phi3-chat" : "internlm2-chat";
             return new InternVLConfig(InternVLConfig.MODEL_TYPE, vision, l, "v2", -1, 0.5, 448, true, 12, 1, template);
         }
     }
@@ -120,7 +125,7 @@ public final class TinyCheckpoint {
 
         public static Options of(Variant variant) {
             TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
-                    : variant.arch() == LlmArchitecture.PHI3 ? new TinyTokenizer.None(variant.defaultPieces)
+                    : variant.arch() == LlmArchitecture.PHI3 || variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.None(variant.defaultPieces)
                     : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
             return new Options(variant, variant.defaultSeed, DType.BF16, false, tok, List.of());
         }
@@ -283,7 +288,8 @@ public final class TinyCheckpoint {
                 .put("return_dict", true).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
                 .put("use_bfloat16", true).put("use_flash_attn", true);
 
-        ObjectNode llm = l.arch() == LlmArchitecture.QWEN2 ? qwen2Json(l) : l.arch() == LlmArchitecture.PHI3 ? phi3Json(l) : internLm2Json(l);
+        ObjectNode llm = l.arch() == LlmArchitecture.QWEN2 ? qwen2Json(l) : l.arch() == LlmArchitecture.PHI3 ? phi3Json(l)
+                : l.arch() == LlmArchitecture.LLAMA ? llamaJson(l) : internLm2Json(l);
 
         ObjectNode root = NODES.objectNode();
         root.putNull("_commit_hash");
@@ -348,6 +354,25 @@ public final class TinyCheckpoint {
         putNumber(llm, "rope_theta", l.ropeTheta());
         llm.put("sliding_window", 262144).put("tie_word_embeddings", false).put("torch_dtype", "bfloat16")
                 .put("transformers_version", "4.37.2").put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
+        return llm;
+    }
+
+    /** llm_config with the key set of InternVL2-40B's release (LlamaConfig of Nous-Hermes-2-Yi-34B). */
+    private static ObjectNode llamaJson(LlmConfig l) {
+        ObjectNode llm = NODES.objectNode();
+        llm.put("_name_or_path", "NousResearch/Nous-Hermes-2-Yi-34B").put("add_cross_attention", false);
+        llm.set("architectures", NODES.arrayNode().add(l.architecture()));
+        llm.put("attention_bias", l.bias()).put("attention_dropout", 0.0).put("attn_implementation", "eager").putNull("bad_words_ids");
+        llm.put("bos_token_id", 1).put("eos_token_id", 2).put("hidden_act", "silu")
+                .put("hidden_size", l.hiddenSize()).put("initializer_range", 0.02).put("intermediate_size", l.intermediateSize())
+                .put("max_position_embeddings", l.maxPositionEmbeddings()).put("model_type", LlmArchitecture.LLAMA.modelType())
+                .put("num_attention_heads", l.numAttentionHeads()).put("num_hidden_layers", l.numHiddenLayers())
+                .put("num_key_value_heads", l.numKeyValueHeads()).put("pad_token_id", 0).put("pretraining_tp", 1)
+                .put("rms_norm_eps", l.rmsNormEps());
+        llm.putNull("rope_scaling");
+        putNumber(llm, "rope_theta", l.ropeTheta());
+        llm.put("tie_word_embeddings", l.tieWordEmbeddings()).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
+                .put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
         return llm;
     }
 

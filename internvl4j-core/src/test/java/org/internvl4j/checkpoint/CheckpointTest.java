@@ -223,7 +223,7 @@ class CheckpointTest {
         String original = Files.readString(config);
         editFile(config, "\"InternLM2ForCausalLM\"", "\"MistralForCausalLM\"");
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointException.class)
-                .hasMessageContaining(config + " llm_config: llm architecture 'MistralForCausalLM' is not supported (supported: InternLM2ForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM)");
+                .hasMessageContaining(config + " llm_config: llm architecture 'MistralForCausalLM' is not supported (supported: InternLM2ForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM, LlamaForCausalLM)");
         Files.writeString(config, original.replace("\"model_type\" : \"internvl_chat\"", "\"model_type\" : \"llava\""));
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(config + ": model_type 'llava' is not supported (supported: internvl_chat)");

@@ -33,4 +33,24 @@ class LlmArchitectureTest {
         assertThat(t.get(l + "feed_forward.w2.weight")).containsExactly(64, 96);
         assertThat(t.get("language_model.output.weight")).containsExactly(500, 64);
     }
+
+    /** The other tables against the module names of modeling_qwen2.py, InternVL's modeling_phi3.py and modeling_llama.py. */
+    @Test
+    void qwen2Phi3AndLlamaTablesNameTheirTensors() {
+        String l = "language_model.model.layers.0.";
+        LlmConfig qwen2 = new LlmConfig("Qwen2ForCausalLM", 64, 4, 2, 1, 96, 500, 128, 1e6, null, false, 1e-6, true);
+        Map<String, long[]> q = LlmArchitecture.QWEN2.tensors(qwen2);
+        assertThat(q.get(l + "self_attn.q_proj.bias")).containsExactly(64);
+        assertThat(q.get(l + "self_attn.k_proj.weight")).containsExactly(2 * 16, 64);
+        assertThat(q).doesNotContainKey(l + "self_attn.o_proj.bias").doesNotContainKey("language_model.lm_head.weight");
+        LlmConfig phi3 = new LlmConfig("Phi3ForCausalLM", 64, 4, 4, 1, 96, 500, 128, 1e4, null, false, 1e-5, false);
+        Map<String, long[]> p = LlmArchitecture.PHI3.tensors(phi3);
+        assertThat(p.get(l + "self_attn.qkv_proj.weight")).containsExactly(3 * 64, 64);
+        assertThat(p.get(l + "mlp.gate_up_proj.weight")).containsExactly(2 * 96, 64);
+        assertThat(p.get("language_model.lm_head.weight")).containsExactly(500, 64);
+        LlmConfig llama = new LlmConfig("LlamaForCausalLM", 64, 4, 2, 1, 96, 500, 128, 5e6, null, true, 1e-5, false);
+        Map<String, long[]> ll = LlmArchitecture.LLAMA.tensors(llama);
+        assertThat(ll.get(l + "self_attn.o_proj.bias")).as("attention_bias covers o_proj").containsExactly(64);
+        assertThat(ll.get(l + "mlp.down_proj.weight")).containsExactly(64, 96);
+    }
 }

@@ -224,13 +224,17 @@ class TinyCheckpointTest {
         return TestData.shared().orElse(Path.of("shared"));
     }
 
-    /** make-tiny --arch qwen2 and --arch phi3 reproduce the committed tiny-qwen2 and tiny-phi3 (testdata/tiny-models) byte for byte. */
+    /** make-tiny --arch qwen2, phi3 and llama reproduce the committed tiny-qwen2, tiny-phi3 and tiny-llama byte for byte. */
     @ParameterizedTest
-    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3"})
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3", "LLAMA"})
     void theFamilyVariantsReproduceTheCommittedCheckpoints(TinyCheckpoint.Variant variant) throws IOException {
         Path dir = tmp.resolve(variant.name());
         InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
-        assertThat(c.llm().arch()).isSameAs(variant == TinyCheckpoint.Variant.QWEN2 ? LlmArchitecture.QWEN2 : LlmArchitecture.PHI3);
+        assertThat(c.llm().arch()).isSameAs(LlmArchitecture.of(switch (variant) {
+            case QWEN2 -> "Qwen2ForCausalLM";
+            case PHI3 -> "Phi3ForCausalLM";
+            default -> "LlamaForCausalLM";
+        }));
         assertThat(c.llm().vocabSize()).isEqualTo(variant == TinyCheckpoint.Variant.QWEN2 ? 256 + 3 + 9 : 512 + 9);
         Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-" + variant.name().toLowerCase());
         try (var files = Files.list(committed)) {

@@ -46,13 +46,13 @@ class FamilyParityTest {
         MODELS.clear();
     }
 
-    /** Qwen2 cases (chat-level too) and Phi-3 cases (by ids: tiny-phi3 has no tokenizer). */
+    /** Qwen2 cases (chat-level too); Phi-3 and Llama cases by ids (tiny-phi3 and tiny-llama have no tokenizer). */
     static Stream<String> cases() {
         return Stream.of("q_text", "q_tiles", "q_history");
     }
 
     static Stream<String> allCases() {
-        return Stream.concat(cases(), Stream.of("p_short", "p_long", "p_image"));
+        return Stream.concat(cases(), Stream.of("p_short", "p_long", "p_image", "l_text", "l_image"));
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
