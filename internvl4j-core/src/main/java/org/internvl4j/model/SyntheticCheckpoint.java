@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.InternVLTensors;
+import org.internvl4j.checkpoint.LlmArchitecture;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -29,15 +30,64 @@ public final class SyntheticCheckpoint {
     private SyntheticCheckpoint() {
     }
 
-    /** The shapes to write. */
+    /**
+     * The shapes to write, and the language model's architecture ({@code llm_config.architectures}, see
+     * {@link LlmArchitecture}), whether its head is tied to the embeddings, and the template.
+     */
     public record Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
                        int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
-                       int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes) {
+                       int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes,
+                       String llmArchitecture, boolean tiedHead, String template) {
+        /** An InternLM2 model (untied head, internlm2-chat). */
+        public Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
+                    int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
+                    int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes) {
+            this(visionHidden, visionLayers, visionHeads, visionIntermediate, llmHidden, llmLayers, llmHeads, llmKvHeads,
+                    llmIntermediate, vocab, maxPositionEmbeddings, ropeTheta, ntkFactor, shardBytes,
+                    LlmArchitecture.INTERNLM2.name(), false, "internlm2-chat");
+        }
     }
 
     /** InternVL2-8B: InternViT-300M-448px (layer_norm, qkv bias, no qk-norm) + InternLM2.5-7B (dynamic NTK x2). */
     public static Spec internVL2_8B() {
         return new Spec(1024, 24, 16, 4096, 4096, 32, 32, 8, 14336, 92553, 32768, 1_000_000, 2.0, 4L << 30);
+    }
+
+    /** InternVL2-1B: InternViT-300M + Qwen2-0.5B-Instruct (896 hidden, 24 layers, 14 heads / 2 kv, tied head as its config says). */
+    public static Spec internVL2_1B() {
+        return new Spec(1024, 24, 16, 4096, 896, 24, 14, 2, 4864, 151655, 32768, 1_000_000, 1.0, 4L << 30,
+                LlmArchitecture.QWEN2.name(), true, "Hermes-2");
+    }
+
+    /** InternVL2-2B: InternViT-300M + internlm2-chat-1_8b (2048 hidden, 24 layers, 16 heads / 8 kv). */
+    public static Spec internVL2_2B() {
+        return new Spec(1024, 24, 16, 4096, 2048, 24, 16, 8, 8192, 92553, 32768, 1_000_000, 2.0, 4L << 30);
+    }
+
+    /**
+     * InternVL2-4B: InternViT-300M + Phi-3-mini-128k-instruct (3072 hidden, 32 layers, 32 heads, MHA). The LongRoPE
+     * factors are left out (no rope scaling): they change no shape and no cost.
+     */
+    public static Spec internVL2_4B() {
+        return new Spec(1024, 24, 16, 4096, 3072, 32, 32, 32, 8192, 32020, 131072, 10_000, 1.0, 4L << 30,
+                LlmArchitecture.PHI3.name(), false, "phi3-chat");
+    }
+
+    /** The config.json a spec writes, parsed (for sizes without writing). */
+    static InternVLConfig configOf(Spec s) {
+        return InternVLConfig.fromJson("synthetic config", config(new ObjectMapper(), s));
+    }
+
+    /** The preset of a --like name: internvl2-1b, -2b, -4b or -8b. */
+    public static Spec like(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "internvl2-1b" -> internVL2_1B();
+            case "internvl2-2b" -> internVL2_2B();
+            case "internvl2-4b" -> internVL2_4B();
+            case "internvl2-8b" -> internVL2_8B();
+            default -> throw new IllegalArgumentException("unknown model '" + name + "' (known: internvl2-1b, internvl2-2b, "
+                    + "internvl2-4b, internvl2-8b; the 26B and larger ones need InternViT-6B and more disk than a benchmark host has)");
+        };
     }
 
     private enum Fill { MATRIX, ONES, SCALE, ZEROS }
@@ -110,7 +160,7 @@ public final class SyntheticCheckpoint {
     private static ObjectNode config(ObjectMapper json, Spec s) {
         ObjectNode c = json.createObjectNode();
         c.putArray("architectures").add("InternVLChatModel");
-        c.put("model_type", "internvl_chat").put("template", "internlm2-chat").put("ps_version", "v2")
+        c.put("model_type", "internvl_chat").put("template", s.template).put("ps_version", "v2")
                 .put("select_layer", -1).put("downsample_ratio", 0.5).put("force_image_size", 448)
                 .put("use_thumbnail", true).put("max_dynamic_patch", 12).put("min_dynamic_patch", 1)
                 .put("dynamic_image_size", true).put("torch_dtype", "bfloat16");
@@ -122,12 +172,14 @@ public final class SyntheticCheckpoint {
                 .put("qk_normalization", false).put("layer_norm_eps", 1e-6).put("hidden_act", "gelu").put("num_channels", 3);
         ObjectNode l = c.putObject("llm_config");
         ArrayNode arch = l.putArray("architectures");
-        arch.add("InternLM2ForCausalLM");
-        l.put("model_type", "internlm2").put("hidden_size", s.llmHidden).put("num_hidden_layers", s.llmLayers)
+        LlmArchitecture a = LlmArchitecture.of(s.llmArchitecture);
+        arch.add(a.name());
+        l.put("model_type", a.modelType()).put("hidden_size", s.llmHidden).put("num_hidden_layers", s.llmLayers)
                 .put("num_attention_heads", s.llmHeads).put("num_key_value_heads", s.llmKvHeads)
                 .put("intermediate_size", s.llmIntermediate).put("vocab_size", s.vocab)
                 .put("max_position_embeddings", s.maxPositionEmbeddings).put("rope_theta", s.ropeTheta)
-                .put("rms_norm_eps", 1e-5).put("bias", false).put("hidden_act", "silu").put("tie_word_embeddings", false);
+                .put("rms_norm_eps", 1e-5).put("hidden_act", "silu").put("tie_word_embeddings", s.tiedHead);
+        if (a == LlmArchitecture.INTERNLM2) l.put("bias", false);
         if (s.ntkFactor > 1) l.putObject("rope_scaling").put("type", "dynamic").put("factor", s.ntkFactor);
         return c;
     }
