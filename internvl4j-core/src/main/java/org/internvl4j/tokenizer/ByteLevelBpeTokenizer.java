@@ -16,8 +16,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model: Qwen2/2.5/3 and
@@ -139,15 +142,67 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     public static ByteLevelBpeTokenizer load(Path tokenizerJson, Path tokenizerConfig) {
         if (!Files.isRegularFile(tokenizerJson)) throw new TokenizerException("tokenizer.json not found: " + tokenizerJson);
         ObjectMapper mapper = new ObjectMapper();
-        JsonNode root = readJson(mapper, tokenizerJson);
         JsonNode cfg = Files.isRegularFile(tokenizerConfig) ? readJson(mapper, tokenizerConfig) : mapper.createObjectNode();
-        return fromJson(root, cfg, tokenizerJson.toString());
+        String where = tokenizerJson.toString();
+        try (InputStream raw = Files.newInputStream(tokenizerJson);
+             InputStream in = tokenizerJson.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+             JsonParser p = mapper.createParser(in)) {
+            // The vocabulary and merges are streamed straight into their tables (a tree of them takes seconds
+            // to build); the rest of the file is read as a tree.
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new TokenizerException(where + ": expected a JSON object");
+            ObjectNode root = mapper.createObjectNode();
+            Map<String, Integer> vocab = null;
+            List<String[]> merges = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                if (!field.equals("model") || t != JsonToken.START_OBJECT) {
+                    root.set(field, p.readValueAsTree());
+                    continue;
+                }
+                ObjectNode model = root.putObject("model");
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    JsonToken v = p.nextToken();
+                    if (key.equals("vocab") && v == JsonToken.START_OBJECT) {
+                        vocab = new HashMap<>(1 << 18);
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String token = p.currentName();
+                            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+                                throw new TokenizerException(where + ": model.vocab[\"" + token + "\"] is not an integer id");
+                            }
+                            vocab.put(token, p.getIntValue());
+                        }
+                    } else if (key.equals("merges") && v == JsonToken.START_ARRAY) {
+                        merges = new ArrayList<>(1 << 18);
+                        while (p.nextToken() != JsonToken.END_ARRAY) {
+                            if (p.currentToken() == JsonToken.VALUE_STRING) {
+                                merges.add(splitMerge(p.getText(), merges.size(), where));
+                            } else if (p.currentToken() == JsonToken.START_ARRAY) {
+                                String a = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                                String b = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                                if (a == null || b == null || p.nextToken() != JsonToken.END_ARRAY) {
+                                    throw new TokenizerException(where + ": model.merges[" + merges.size() + "] must be \"left right\" or [left, right]");
+                                }
+                                merges.add(new String[] {a, b});
+                            } else {
+                                throw new TokenizerException(where + ": model.merges[" + merges.size() + "] must be \"left right\" or [left, right]");
+                            }
+                        }
+                    } else {
+                        model.set(key, p.readValueAsTree());
+                    }
+                }
+            }
+            return build(root, vocab, merges == null ? null : merges.toArray(new String[0][]), cfg, where);
+        } catch (IOException e) {
+            throw new TokenizerException(where + ": not valid JSON: " + e.getMessage(), e);
+        }
     }
 
     private static JsonNode readJson(ObjectMapper mapper, Path file) {
-        try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            JsonNode n = mapper.readTree(in);
+        try {
+            JsonNode n = mapper.readTree(file.toFile());
             if (n == null || !n.isObject()) throw new TokenizerException(file + ": expected a JSON object");
             return n;
         } catch (IOException e) {
@@ -155,7 +210,44 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
     }
 
+    private static String[] splitMerge(String s, int i, String where) {
+        int sp = s.indexOf(' ');
+        if (sp <= 0 || sp != s.lastIndexOf(' ') || sp == s.length() - 1) {
+            throw new TokenizerException(where + ": model.merges[" + i + "] \"" + s + "\" is not \"left right\"");
+        }
+        return new String[] {s.substring(0, sp), s.substring(sp + 1)};
+    }
+
+    /** From a parsed tokenizer.json tree (and tokenizer_config.json tree). */
     static ByteLevelBpeTokenizer fromJson(JsonNode root, JsonNode cfg, String where) {
+        JsonNode m = root.path("model");
+        Map<String, Integer> vocab = null;
+        if (m.path("vocab").isObject()) {
+            vocab = new HashMap<>(m.path("vocab").size() * 2);
+            for (var e : m.path("vocab").properties()) {
+                if (!e.getValue().canConvertToInt()) throw new TokenizerException(where + ": model.vocab[\"" + e.getKey() + "\"] is not an integer id");
+                vocab.put(e.getKey(), e.getValue().asInt());
+            }
+        }
+        String[][] merges = null;
+        JsonNode mergesNode = m.path("merges");
+        if (mergesNode.isArray()) {
+            merges = new String[mergesNode.size()][];
+            for (int i = 0; i < merges.length; i++) {
+                JsonNode mg = mergesNode.get(i);
+                if (mg.isTextual()) {
+                    merges[i] = splitMerge(mg.asText(), i, where);
+                } else if (mg.isArray() && mg.size() == 2 && mg.get(0).isTextual() && mg.get(1).isTextual()) {
+                    merges[i] = new String[] {mg.get(0).asText(), mg.get(1).asText()};
+                } else {
+                    throw new TokenizerException(where + ": model.merges[" + i + "] must be \"left right\" or [left, right]");
+                }
+            }
+        }
+        return build(root, vocab, merges, cfg, where);
+    }
+
+    private static ByteLevelBpeTokenizer build(JsonNode root, Map<String, Integer> vocab, String[][] merges, JsonNode cfg, String where) {
         JsonNode m = root.path("model");
         String type = m.path("type").asText("");
         if (!type.equals("BPE")) {
@@ -171,31 +263,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         if (!m.path("dropout").isNull() && !m.path("dropout").isMissingNode() && m.path("dropout").asDouble() != 0) {
             throw new TokenizerException(where + ": model.dropout (BPE dropout) is not supported");
         }
-        JsonNode vocabNode = m.path("vocab");
-        if (!vocabNode.isObject()) throw new TokenizerException(where + ": model.vocab must be an object of token -> id");
-        Map<String, Integer> vocab = new HashMap<>(vocabNode.size() * 2);
-        for (var e : vocabNode.properties()) {
-            if (!e.getValue().canConvertToInt()) throw new TokenizerException(where + ": model.vocab[\"" + e.getKey() + "\"] is not an integer id");
-            vocab.put(e.getKey(), e.getValue().asInt());
-        }
-        JsonNode mergesNode = m.path("merges");
-        if (!mergesNode.isArray()) throw new TokenizerException(where + ": model.merges must be a list");
-        String[][] merges = new String[mergesNode.size()][];
-        for (int i = 0; i < merges.length; i++) {
-            JsonNode mg = mergesNode.get(i);
-            if (mg.isTextual()) {
-                String s = mg.asText();
-                int sp = s.indexOf(' ');
-                if (sp <= 0 || sp != s.lastIndexOf(' ') || sp == s.length() - 1) {
-                    throw new TokenizerException(where + ": model.merges[" + i + "] \"" + s + "\" is not \"left right\"");
-                }
-                merges[i] = new String[] {s.substring(0, sp), s.substring(sp + 1)};
-            } else if (mg.isArray() && mg.size() == 2 && mg.get(0).isTextual() && mg.get(1).isTextual()) {
-                merges[i] = new String[] {mg.get(0).asText(), mg.get(1).asText()};
-            } else {
-                throw new TokenizerException(where + ": model.merges[" + i + "] must be \"left right\" or [left, right]");
-            }
-        }
+        if (vocab == null) throw new TokenizerException(where + ": model.vocab must be an object of token -> id");
+        if (merges == null) throw new TokenizerException(where + ": model.merges must be a list");
         BpeModel model = new BpeModel(vocab, merges, m.path("ignore_merges").asBoolean(false), where);
 
         java.text.Normalizer.Form[] normalizers = normalizers(root.path("normalizer"), where);
