@@ -20,6 +20,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -52,6 +53,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** The bytes each id decodes to (ByteLevel decoder rules), null for unused ids. */
     private final byte[][] tokenBytes;
     private final boolean[] special;
+    /** The slow Qwen2Tokenizer layout: NFC over the whole text before the added tokens are split out. */
+    private final boolean normalizeFirst;
     private final boolean cleanUpSpaces;
     private final int bosId;
     private final int eosId;
@@ -65,8 +68,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     private ByteLevelBpeTokenizer(BpeModel model, java.text.Normalizer.Form[] normalizers, List<Pattern> splits,
                                   List<AddedToken> addedTokens, int[] prefix, int[] suffix, boolean cleanUpSpaces,
-                                  String bosToken, String eosToken, String where) {
+                                  String bosToken, String eosToken, java.util.Set<String> slowSpecialTokens, String where) {
         this.model = model;
+        this.normalizeFirst = slowSpecialTokens != null;
         this.normalizers = normalizers;
         this.splits = splits;
         this.prefix = prefix;
@@ -99,7 +103,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             if (tok == null) continue;
             distinct++;
             tokenBytes[id] = byteLevelDecode(tok);
-            special[id] = a != null && a.special();
+            special[id] = slowSpecialTokens == null ? a != null && a.special() : slowSpecialTokens.contains(tok);
         }
         this.vocabSize = distinct;
         this.bosId = bosToken == null ? -1 : idOf(bosToken, where + ": bos_token");
@@ -218,6 +222,83 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         return new String[] {s.substring(0, sp), s.substring(sp + 1)};
     }
 
+    /** transformers' Qwen2Tokenizer PRETOKENIZE_REGEX (the same as in Qwen2's tokenizer.json). */
+    static final String QWEN2_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /**
+     * Loads the slow {@code Qwen2Tokenizer} layout (vocab.json, merges.txt, tokenizer_config.json with
+     * added_tokens_decoder; no tokenizer.json), which InternVL's Qwen2-based checkpoints load with
+     * {@code use_fast=False}. Encoding is the fast pipeline with Qwen2's regex, NFC over the whole text
+     * first (prepare_for_tokenization) and no post-processor. decode(ids, true) skips what transformers'
+     * slow tokenizers skip: the bos/eos/unk/pad tokens and additional_special_tokens (special_tokens_map.json
+     * over tokenizer_config.json), not every added token flagged special.
+     */
+    public static ByteLevelBpeTokenizer loadVocabAndMerges(Path dir) {
+        ObjectMapper mapper = new ObjectMapper();
+        Path cfgFile = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new TokenizerException("tokenizer_config.json not found: " + cfgFile);
+        JsonNode cfg = readJson(mapper, cfgFile);
+        String cls = cfg.path("tokenizer_class").asText("");
+        if (!cls.equals("Qwen2Tokenizer") && !cls.equals("Qwen2TokenizerFast")) {
+            throw new TokenizerException(cfgFile + ": tokenizer_class is \"" + cls + "\"; vocab.json + merges.txt without"
+                    + " tokenizer.json are read for Qwen2Tokenizer only");
+        }
+        Path vocabFile = dir.resolve("vocab.json"), mergesFile = dir.resolve("merges.txt");
+        Map<String, Integer> vocab = new HashMap<>(1 << 18);
+        try (JsonParser p = mapper.createParser(vocabFile.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new TokenizerException(vocabFile + ": expected an object of token -> id");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String token = p.currentName();
+                if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) throw new TokenizerException(vocabFile + ": the id of \"" + token + "\" is not an integer");
+                vocab.put(token, p.getIntValue());
+            }
+        } catch (IOException e) {
+            throw new TokenizerException(vocabFile + ": cannot be read as JSON: " + e.getMessage(), e);
+        }
+        List<String[]> merges = new ArrayList<>(1 << 18);
+        try {
+            List<String> lines = Files.readAllLines(mergesFile, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                if ((i == 0 && l.startsWith("#version")) || l.isEmpty()) continue;
+                merges.add(splitMerge(l, merges.size(), mergesFile.toString()));
+            }
+        } catch (IOException e) {
+            throw new TokenizerException(mergesFile + ": cannot be read: " + e.getMessage(), e);
+        }
+        ObjectNode root = mapper.createObjectNode();
+        root.putObject("model").put("type", "BPE");
+        root.putObject("normalizer").put("type", "NFC");
+        ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
+        ArrayNode list = pre.putArray("pretokenizers");
+        ObjectNode split = list.addObject().put("type", "Split").put("behavior", "Isolated").put("invert", false);
+        split.putObject("pattern").put("Regex", QWEN2_PATTERN);
+        list.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
+        root.putObject("decoder").put("type", "ByteLevel");
+        ArrayNode added = root.putArray("added_tokens");
+        JsonNode decoder = cfg.path("added_tokens_decoder");
+        for (var e : decoder.properties()) {
+            ObjectNode t = e.getValue().deepCopy();
+            try {
+                t.put("id", Integer.parseInt(e.getKey()));
+            } catch (NumberFormatException ex) {
+                throw new TokenizerException(cfgFile + ": added_tokens_decoder key \"" + e.getKey() + "\" is not an integer id");
+            }
+            added.add(t);
+        }
+        // Special tokens as transformers' slow tokenizers see them (special_tokens_map.json wins).
+        JsonNode stm = Files.isRegularFile(dir.resolve("special_tokens_map.json"))
+                ? readJson(mapper, dir.resolve("special_tokens_map.json")) : mapper.createObjectNode();
+        java.util.Set<String> special = new java.util.HashSet<>();
+        for (String key : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
+            String t = tokenText(stm.has(key) ? stm.get(key) : cfg.path(key));
+            if (t != null) special.add(t);
+        }
+        JsonNode extra = stm.has("additional_special_tokens") ? stm.get("additional_special_tokens") : cfg.path("additional_special_tokens");
+        for (JsonNode t : extra) if (tokenText(t) != null) special.add(tokenText(t));
+        return build(root, vocab, merges.toArray(new String[0][]), cfg, special, vocabFile.toString());
+    }
+
     /** From a parsed tokenizer.json tree (and tokenizer_config.json tree). */
     static ByteLevelBpeTokenizer fromJson(JsonNode root, JsonNode cfg, String where) {
         JsonNode m = root.path("model");
@@ -248,6 +329,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private static ByteLevelBpeTokenizer build(JsonNode root, Map<String, Integer> vocab, String[][] merges, JsonNode cfg, String where) {
+        return build(root, vocab, merges, cfg, null, where);
+    }
+
+    private static ByteLevelBpeTokenizer build(JsonNode root, Map<String, Integer> vocab, String[][] merges, JsonNode cfg,
+                                               java.util.Set<String> slowSpecialTokens, String where) {
         JsonNode m = root.path("model");
         String type = m.path("type").asText("");
         if (!type.equals("BPE")) {
@@ -298,7 +384,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
         return new ByteLevelBpeTokenizer(model, normalizers, splits, addedTokens,
                 pre.stream().mapToInt(Integer::intValue).toArray(), post.stream().mapToInt(Integer::intValue).toArray(),
-                clean.asBoolean(false), tokenText(cfg.path("bos_token")), tokenText(cfg.path("eos_token")), "tokenizer_config.json");
+                clean.asBoolean(false), tokenText(cfg.path("bos_token")), tokenText(cfg.path("eos_token")), slowSpecialTokens,
+                "tokenizer_config.json");
     }
 
     private static String tokenText(JsonNode v) {
@@ -410,6 +497,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text, boolean addSpecialTokens) {
         text = replaceUnpairedSurrogates(text);
+        if (normalizeFirst) text = normalize(text);
         BpeModel.IntList out = new BpeModel.IntList(text.length() / 3 + 8);
         if (addSpecialTokens) out.addAll(prefix);
         List<String> parts = rawAdded.split(text, added);

@@ -56,14 +56,18 @@ public interface Tokenizer {
      * Loads the tokenizer of a checkpoint or tokenizer folder: {@code tokenizer.model} means SentencePiece
      * with InternLM2's Hugging Face rules (what InternVL2's {@code use_fast=False} loads, even when a
      * tokenizer.json lies beside it); otherwise {@code tokenizer.json} (or a gzip'ed {@code tokenizer.json.gz})
-     * means byte-level BPE.
+     * means byte-level BPE; otherwise {@code vocab.json} + {@code merges.txt} mean the slow Qwen2Tokenizer layout
+     * (see {@link ByteLevelBpeTokenizer#loadVocabAndMerges}).
      */
     static Tokenizer load(Path dir) {
         if (Files.isRegularFile(dir.resolve("tokenizer.model"))) return InternLM2Tokenizer.load(dir);
         if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.json.gz"))) {
             return ByteLevelBpeTokenizer.load(dir);
         }
+        if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
+            return ByteLevelBpeTokenizer.loadVocabAndMerges(dir);
+        }
         throw new TokenizerException("tokenizer.model not found: " + dir.resolve("tokenizer.model") + "; nor is there a"
-                + " tokenizer.json (byte-level BPE): not a tokenizer folder");
+                + " tokenizer.json or vocab.json + merges.txt (byte-level BPE): not a tokenizer folder");
     }
 }
