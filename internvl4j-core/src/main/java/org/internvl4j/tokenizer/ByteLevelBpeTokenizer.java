@@ -16,8 +16,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model: Qwen2/2.5/3 and
@@ -49,6 +53,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** The bytes each id decodes to (ByteLevel decoder rules), null for unused ids. */
     private final byte[][] tokenBytes;
     private final boolean[] special;
+    /** The slow Qwen2Tokenizer layout: NFC over the whole text before the added tokens are split out. */
+    private final boolean normalizeFirst;
     private final boolean cleanUpSpaces;
     private final int bosId;
     private final int eosId;
@@ -62,8 +68,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     private ByteLevelBpeTokenizer(BpeModel model, java.text.Normalizer.Form[] normalizers, List<Pattern> splits,
                                   List<AddedToken> addedTokens, int[] prefix, int[] suffix, boolean cleanUpSpaces,
-                                  String bosToken, String eosToken, String where) {
+                                  String bosToken, String eosToken, java.util.Set<String> slowSpecialTokens, String where) {
         this.model = model;
+        this.normalizeFirst = slowSpecialTokens != null;
         this.normalizers = normalizers;
         this.splits = splits;
         this.prefix = prefix;
@@ -96,7 +103,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             if (tok == null) continue;
             distinct++;
             tokenBytes[id] = byteLevelDecode(tok);
-            special[id] = a != null && a.special();
+            special[id] = slowSpecialTokens == null ? a != null && a.special() : slowSpecialTokens.contains(tok);
         }
         this.vocabSize = distinct;
         this.bosId = bosToken == null ? -1 : idOf(bosToken, where + ": bos_token");
@@ -139,15 +146,67 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     public static ByteLevelBpeTokenizer load(Path tokenizerJson, Path tokenizerConfig) {
         if (!Files.isRegularFile(tokenizerJson)) throw new TokenizerException("tokenizer.json not found: " + tokenizerJson);
         ObjectMapper mapper = new ObjectMapper();
-        JsonNode root = readJson(mapper, tokenizerJson);
         JsonNode cfg = Files.isRegularFile(tokenizerConfig) ? readJson(mapper, tokenizerConfig) : mapper.createObjectNode();
-        return fromJson(root, cfg, tokenizerJson.toString());
+        String where = tokenizerJson.toString();
+        try (InputStream raw = Files.newInputStream(tokenizerJson);
+             InputStream in = tokenizerJson.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+             JsonParser p = mapper.createParser(in)) {
+            // The vocabulary and merges are streamed straight into their tables (a tree of them takes seconds
+            // to build); the rest of the file is read as a tree.
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new TokenizerException(where + ": expected a JSON object");
+            ObjectNode root = mapper.createObjectNode();
+            Map<String, Integer> vocab = null;
+            List<String[]> merges = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                if (!field.equals("model") || t != JsonToken.START_OBJECT) {
+                    root.set(field, p.readValueAsTree());
+                    continue;
+                }
+                ObjectNode model = root.putObject("model");
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    JsonToken v = p.nextToken();
+                    if (key.equals("vocab") && v == JsonToken.START_OBJECT) {
+                        vocab = new HashMap<>(1 << 18);
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String token = p.currentName();
+                            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+                                throw new TokenizerException(where + ": model.vocab[\"" + token + "\"] is not an integer id");
+                            }
+                            vocab.put(token, p.getIntValue());
+                        }
+                    } else if (key.equals("merges") && v == JsonToken.START_ARRAY) {
+                        merges = new ArrayList<>(1 << 18);
+                        while (p.nextToken() != JsonToken.END_ARRAY) {
+                            if (p.currentToken() == JsonToken.VALUE_STRING) {
+                                merges.add(splitMerge(p.getText(), merges.size(), where));
+                            } else if (p.currentToken() == JsonToken.START_ARRAY) {
+                                String a = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                                String b = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                                if (a == null || b == null || p.nextToken() != JsonToken.END_ARRAY) {
+                                    throw new TokenizerException(where + ": model.merges[" + merges.size() + "] must be \"left right\" or [left, right]");
+                                }
+                                merges.add(new String[] {a, b});
+                            } else {
+                                throw new TokenizerException(where + ": model.merges[" + merges.size() + "] must be \"left right\" or [left, right]");
+                            }
+                        }
+                    } else {
+                        model.set(key, p.readValueAsTree());
+                    }
+                }
+            }
+            return build(root, vocab, merges == null ? null : merges.toArray(new String[0][]), cfg, where);
+        } catch (IOException e) {
+            throw new TokenizerException(where + ": not valid JSON: " + e.getMessage(), e);
+        }
     }
 
     private static JsonNode readJson(ObjectMapper mapper, Path file) {
-        try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            JsonNode n = mapper.readTree(in);
+        try {
+            JsonNode n = mapper.readTree(file.toFile());
             if (n == null || !n.isObject()) throw new TokenizerException(file + ": expected a JSON object");
             return n;
         } catch (IOException e) {
@@ -155,7 +214,126 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
     }
 
+    private static String[] splitMerge(String s, int i, String where) {
+        int sp = s.indexOf(' ');
+        if (sp <= 0 || sp != s.lastIndexOf(' ') || sp == s.length() - 1) {
+            throw new TokenizerException(where + ": model.merges[" + i + "] \"" + s + "\" is not \"left right\"");
+        }
+        return new String[] {s.substring(0, sp), s.substring(sp + 1)};
+    }
+
+    /** transformers' Qwen2Tokenizer PRETOKENIZE_REGEX (the same as in Qwen2's tokenizer.json). */
+    static final String QWEN2_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /**
+     * Loads the slow {@code Qwen2Tokenizer} layout (vocab.json, merges.txt, tokenizer_config.json with
+     * added_tokens_decoder; no tokenizer.json), which InternVL's Qwen2-based checkpoints load with
+     * {@code use_fast=False}. Encoding is the fast pipeline with Qwen2's regex, NFC over the whole text
+     * first (prepare_for_tokenization) and no post-processor. decode(ids, true) skips what transformers'
+     * slow tokenizers skip: the bos/eos/unk/pad tokens and additional_special_tokens (special_tokens_map.json
+     * over tokenizer_config.json), not every added token flagged special.
+     */
+    public static ByteLevelBpeTokenizer loadVocabAndMerges(Path dir) {
+        ObjectMapper mapper = new ObjectMapper();
+        Path cfgFile = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new TokenizerException("tokenizer_config.json not found: " + cfgFile);
+        JsonNode cfg = readJson(mapper, cfgFile);
+        String cls = cfg.path("tokenizer_class").asText("");
+        if (!cls.equals("Qwen2Tokenizer") && !cls.equals("Qwen2TokenizerFast")) {
+            throw new TokenizerException(cfgFile + ": tokenizer_class is \"" + cls + "\"; vocab.json + merges.txt without"
+                    + " tokenizer.json are read for Qwen2Tokenizer only");
+        }
+        Path vocabFile = dir.resolve("vocab.json"), mergesFile = dir.resolve("merges.txt");
+        Map<String, Integer> vocab = new HashMap<>(1 << 18);
+        try (JsonParser p = mapper.createParser(vocabFile.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new TokenizerException(vocabFile + ": expected an object of token -> id");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String token = p.currentName();
+                if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) throw new TokenizerException(vocabFile + ": the id of \"" + token + "\" is not an integer");
+                vocab.put(token, p.getIntValue());
+            }
+        } catch (IOException e) {
+            throw new TokenizerException(vocabFile + ": cannot be read as JSON: " + e.getMessage(), e);
+        }
+        List<String[]> merges = new ArrayList<>(1 << 18);
+        try {
+            List<String> lines = Files.readAllLines(mergesFile, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                if ((i == 0 && l.startsWith("#version")) || l.isEmpty()) continue;
+                merges.add(splitMerge(l, merges.size(), mergesFile.toString()));
+            }
+        } catch (IOException e) {
+            throw new TokenizerException(mergesFile + ": cannot be read: " + e.getMessage(), e);
+        }
+        ObjectNode root = mapper.createObjectNode();
+        root.putObject("model").put("type", "BPE");
+        root.putObject("normalizer").put("type", "NFC");
+        ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
+        ArrayNode list = pre.putArray("pretokenizers");
+        ObjectNode split = list.addObject().put("type", "Split").put("behavior", "Isolated").put("invert", false);
+        split.putObject("pattern").put("Regex", QWEN2_PATTERN);
+        list.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
+        root.putObject("decoder").put("type", "ByteLevel");
+        ArrayNode added = root.putArray("added_tokens");
+        JsonNode decoder = cfg.path("added_tokens_decoder");
+        for (var e : decoder.properties()) {
+            ObjectNode t = e.getValue().deepCopy();
+            try {
+                t.put("id", Integer.parseInt(e.getKey()));
+            } catch (NumberFormatException ex) {
+                throw new TokenizerException(cfgFile + ": added_tokens_decoder key \"" + e.getKey() + "\" is not an integer id");
+            }
+            added.add(t);
+        }
+        // Special tokens as transformers' slow tokenizers see them (special_tokens_map.json wins).
+        JsonNode stm = Files.isRegularFile(dir.resolve("special_tokens_map.json"))
+                ? readJson(mapper, dir.resolve("special_tokens_map.json")) : mapper.createObjectNode();
+        java.util.Set<String> special = new java.util.HashSet<>();
+        for (String key : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
+            String t = tokenText(stm.has(key) ? stm.get(key) : cfg.path(key));
+            if (t != null) special.add(t);
+        }
+        JsonNode extra = stm.has("additional_special_tokens") ? stm.get("additional_special_tokens") : cfg.path("additional_special_tokens");
+        for (JsonNode t : extra) if (tokenText(t) != null) special.add(tokenText(t));
+        return build(root, vocab, merges.toArray(new String[0][]), cfg, special, vocabFile.toString());
+    }
+
+    /** From a parsed tokenizer.json tree (and tokenizer_config.json tree). */
     static ByteLevelBpeTokenizer fromJson(JsonNode root, JsonNode cfg, String where) {
+        JsonNode m = root.path("model");
+        Map<String, Integer> vocab = null;
+        if (m.path("vocab").isObject()) {
+            vocab = new HashMap<>(m.path("vocab").size() * 2);
+            for (var e : m.path("vocab").properties()) {
+                if (!e.getValue().canConvertToInt()) throw new TokenizerException(where + ": model.vocab[\"" + e.getKey() + "\"] is not an integer id");
+                vocab.put(e.getKey(), e.getValue().asInt());
+            }
+        }
+        String[][] merges = null;
+        JsonNode mergesNode = m.path("merges");
+        if (mergesNode.isArray()) {
+            merges = new String[mergesNode.size()][];
+            for (int i = 0; i < merges.length; i++) {
+                JsonNode mg = mergesNode.get(i);
+                if (mg.isTextual()) {
+                    merges[i] = splitMerge(mg.asText(), i, where);
+                } else if (mg.isArray() && mg.size() == 2 && mg.get(0).isTextual() && mg.get(1).isTextual()) {
+                    merges[i] = new String[] {mg.get(0).asText(), mg.get(1).asText()};
+                } else {
+                    throw new TokenizerException(where + ": model.merges[" + i + "] must be \"left right\" or [left, right]");
+                }
+            }
+        }
+        return build(root, vocab, merges, cfg, where);
+    }
+
+    private static ByteLevelBpeTokenizer build(JsonNode root, Map<String, Integer> vocab, String[][] merges, JsonNode cfg, String where) {
+        return build(root, vocab, merges, cfg, null, where);
+    }
+
+    private static ByteLevelBpeTokenizer build(JsonNode root, Map<String, Integer> vocab, String[][] merges, JsonNode cfg,
+                                               java.util.Set<String> slowSpecialTokens, String where) {
         JsonNode m = root.path("model");
         String type = m.path("type").asText("");
         if (!type.equals("BPE")) {
@@ -171,31 +349,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         if (!m.path("dropout").isNull() && !m.path("dropout").isMissingNode() && m.path("dropout").asDouble() != 0) {
             throw new TokenizerException(where + ": model.dropout (BPE dropout) is not supported");
         }
-        JsonNode vocabNode = m.path("vocab");
-        if (!vocabNode.isObject()) throw new TokenizerException(where + ": model.vocab must be an object of token -> id");
-        Map<String, Integer> vocab = new HashMap<>(vocabNode.size() * 2);
-        for (var e : vocabNode.properties()) {
-            if (!e.getValue().canConvertToInt()) throw new TokenizerException(where + ": model.vocab[\"" + e.getKey() + "\"] is not an integer id");
-            vocab.put(e.getKey(), e.getValue().asInt());
-        }
-        JsonNode mergesNode = m.path("merges");
-        if (!mergesNode.isArray()) throw new TokenizerException(where + ": model.merges must be a list");
-        String[][] merges = new String[mergesNode.size()][];
-        for (int i = 0; i < merges.length; i++) {
-            JsonNode mg = mergesNode.get(i);
-            if (mg.isTextual()) {
-                String s = mg.asText();
-                int sp = s.indexOf(' ');
-                if (sp <= 0 || sp != s.lastIndexOf(' ') || sp == s.length() - 1) {
-                    throw new TokenizerException(where + ": model.merges[" + i + "] \"" + s + "\" is not \"left right\"");
-                }
-                merges[i] = new String[] {s.substring(0, sp), s.substring(sp + 1)};
-            } else if (mg.isArray() && mg.size() == 2 && mg.get(0).isTextual() && mg.get(1).isTextual()) {
-                merges[i] = new String[] {mg.get(0).asText(), mg.get(1).asText()};
-            } else {
-                throw new TokenizerException(where + ": model.merges[" + i + "] must be \"left right\" or [left, right]");
-            }
-        }
+        if (vocab == null) throw new TokenizerException(where + ": model.vocab must be an object of token -> id");
+        if (merges == null) throw new TokenizerException(where + ": model.merges must be a list");
         BpeModel model = new BpeModel(vocab, merges, m.path("ignore_merges").asBoolean(false), where);
 
         java.text.Normalizer.Form[] normalizers = normalizers(root.path("normalizer"), where);
@@ -229,7 +384,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
         return new ByteLevelBpeTokenizer(model, normalizers, splits, addedTokens,
                 pre.stream().mapToInt(Integer::intValue).toArray(), post.stream().mapToInt(Integer::intValue).toArray(),
-                clean.asBoolean(false), tokenText(cfg.path("bos_token")), tokenText(cfg.path("eos_token")), "tokenizer_config.json");
+                clean.asBoolean(false), tokenText(cfg.path("bos_token")), tokenText(cfg.path("eos_token")), slowSpecialTokens,
+                "tokenizer_config.json");
     }
 
     private static String tokenText(JsonNode v) {
@@ -341,6 +497,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text, boolean addSpecialTokens) {
         text = replaceUnpairedSurrogates(text);
+        if (normalizeFirst) text = normalize(text);
         BpeModel.IntList out = new BpeModel.IntList(text.length() / 3 + 8);
         if (addSpecialTokens) out.addAll(prefix);
         List<String> parts = rawAdded.split(text, added);

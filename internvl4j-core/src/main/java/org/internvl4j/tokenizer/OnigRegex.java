@@ -22,7 +22,8 @@ import java.util.regex.PatternSyntaxException;
  *   <li>{@code {,n}} means {@code {0,n}}.</li>
  * </ul>
  * Constructs that cannot be carried over (back-references, {@code \b}, {@code \G}, POSIX brackets,
- * {@code \W} inside a class, {@code \K}, absent operators) are refused with the pattern and position.
+ * {@code \W} inside a class, {@code \K}, absent operators, {@code X{n}+}) are refused with the pattern
+ * and position.
  */
 final class OnigRegex {
     private OnigRegex() {
@@ -154,6 +155,14 @@ final class OnigRegex {
                 }
                 case '$' -> {
                     out.append("(?md:$)");
+                    i++;
+                }
+                case '}' -> {
+                    // In Ruby syntax "X{2}+" repeats "X{2}"; in Java it is possessive.
+                    if (re.startsWith("}+", i) && re.substring(0, i).matches("(?s).*\\{\\d*,?\\d*")) {
+                        throw unsupported(re, i, "an interval followed by + (a repeat in Oniguruma, possessive in Java)");
+                    }
+                    out.append(c);
                     i++;
                 }
                 case '{' -> {

@@ -55,15 +55,19 @@ public interface Tokenizer {
     /**
      * Loads the tokenizer of a checkpoint or tokenizer folder: {@code tokenizer.model} means SentencePiece
      * with InternLM2's Hugging Face rules (what InternVL2's {@code use_fast=False} loads, even when a
-     * tokenizer.json lies beside it); otherwise {@code tokenizer.json} (or a gzip'ed {@code tokenizer.json.gz}) means byte-level BPE.
+     * tokenizer.json lies beside it); otherwise {@code tokenizer.json} (or a gzip'ed {@code tokenizer.json.gz})
+     * means byte-level BPE; otherwise {@code vocab.json} + {@code merges.txt} mean the slow Qwen2Tokenizer layout
+     * (see {@link ByteLevelBpeTokenizer#loadVocabAndMerges}).
      */
     static Tokenizer load(Path dir) {
-        if (!Files.isDirectory(dir)) throw new TokenizerException("tokenizer folder not found: " + dir);
         if (Files.isRegularFile(dir.resolve("tokenizer.model"))) return InternLM2Tokenizer.load(dir);
         if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.json.gz"))) {
             return ByteLevelBpeTokenizer.load(dir);
         }
-        throw new TokenizerException(dir + " holds neither tokenizer.model (SentencePiece) nor tokenizer.json"
-                + " (byte-level BPE): not a tokenizer folder");
+        if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
+            return ByteLevelBpeTokenizer.loadVocabAndMerges(dir);
+        }
+        throw new TokenizerException("tokenizer.model not found: " + dir.resolve("tokenizer.model") + "; nor is there a"
+                + " tokenizer.json or vocab.json + merges.txt (byte-level BPE): not a tokenizer folder");
     }
 }

@@ -103,6 +103,12 @@ class BpeFixturesTest {
     void qwen3MatchesTheJavaScriptTokenizer() throws Exception {
         Tokenizer tok = Tokenizer.load(bpeDir().resolve("qwen3"));
         assertThat(tok).isInstanceOf(ByteLevelBpeTokenizer.class);
+        // len(tokenizer) = 151,643 vocabulary tokens + 26 added; eos_token <|im_end|>; no bos_token.
+        assertThat(tok.vocabSize()).isEqualTo(151_669);
+        assertThat(tok.eosId()).isEqualTo(151_645).isEqualTo(tok.tokenId("<|im_end|>"));
+        assertThat(tok.bosId()).isEqualTo(-1);
+        assertThat(tok.idToToken(9707)).isEqualTo("Hello");
+        assertThat(tok.idToToken(151_644)).isEqualTo("<|im_start|>");
         check(tok, "qwen3.jsonl.gz", 3000, 800);
     }
 
@@ -110,7 +116,12 @@ class BpeFixturesTest {
     void llama3MatchesTheJavaScriptTokenizer() throws Exception {
         Optional<Path> dir = llama3Dir();
         Assumptions.assumeTrue(dir.isPresent(), NO_LLAMA3);
-        check(Tokenizer.load(dir.get()), "llama3.jsonl.gz", 3000, 800);
+        Tokenizer tok = Tokenizer.load(dir.get());
+        assertThat(tok.vocabSize()).isEqualTo(128_256);
+        assertThat(tok.bosId()).isEqualTo(128_000);
+        assertThat(tok.eosId()).isEqualTo(128_001);
+        assertThat(tok.encode("Hello world")).containsExactly(tok.encode("Hello world", false)); // ByteLevel post-processor only
+        check(tok, "llama3.jsonl.gz", 3000, 800);
     }
 
     @Test

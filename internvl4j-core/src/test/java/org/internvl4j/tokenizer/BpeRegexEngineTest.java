@@ -23,6 +23,11 @@ class BpeRegexEngineTest {
     static final String LLAMA3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     static ObjectNode pairTokenizer(ObjectNode preTokenizer) {
+        return pairTokenizer(preTokenizer, 65536);
+    }
+
+    /** The byte vocabulary plus the first {@code pairs} byte pairs (in the scrambled order) as merges. */
+    static ObjectNode pairTokenizer(ObjectNode preTokenizer, int pairs) {
         var json = BpeFixturesTest.JSON;
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
@@ -43,7 +48,7 @@ class BpeRegexEngineTest {
         for (int b = 0; b < 256; b++) vocab.put(String.valueOf(BpeModel.BYTE_CHAR[b]), b);
         ArrayNode merges = model.putArray("merges");
         // Ranks in a scrambled order so that the merge order inside a piece is not simply left to right.
-        for (int k = 0; k < 65536; k++) {
+        for (int k = 0; k < pairs; k++) {
             int p = (int) ((k * 40503L) & 0xFFFF);
             int a = p >>> 8, b = p & 0xFF;
             String l = String.valueOf(BpeModel.BYTE_CHAR[a]), r = String.valueOf(BpeModel.BYTE_CHAR[b]);

@@ -31,8 +31,8 @@ class TokenizerLoadTest {
     @Test
     void folderWithoutTokenizerFilesIsRefused(@TempDir Path dir) {
         assertThatThrownBy(() -> Tokenizer.load(dir)).isInstanceOf(TokenizerException.class)
-                .hasMessageContaining("neither tokenizer.model").hasMessageContaining("tokenizer.json");
+                .hasMessageContaining("tokenizer.model not found").hasMessageContaining("tokenizer.json");
         assertThatThrownBy(() -> Tokenizer.load(dir.resolve("absent"))).isInstanceOf(TokenizerException.class)
-                .hasMessageContaining("not found");
+                .hasMessageContaining("tokenizer.model not found");
     }
 }
