@@ -38,6 +38,9 @@ final class ExecutorModels {
             ChatModel m = ChatModel.load(dir);
             LOADS.incrementAndGet();
             return m;
+        } catch (LinkageError e) {
+            throw new IllegalStateException("executor " + where() + " cannot run the model '" + modelArg + "': " + e
+                    + ". Start executors with " + ClusterSettings.JVM_FLAGS + " (spark.executor.extraJavaOptions).", e);
         } catch (RuntimeException e) {
             // A missing or unmappable model is not one row's fault: fail the task, saying where and why.
             throw new IllegalStateException("executor " + where() + " cannot find or map the model '" + modelArg

@@ -94,6 +94,8 @@ public final class SparkCaption implements Callable<Integer> {
         if (conf.get("spark.master").startsWith("local")) {
             // Local: the executor is this JVM, so resolve (and download) once here, with the usual progress bars.
             modelArg = ModelLocator.resolve(model).toString();
+        } else {
+            ClusterSettings.apply(conf, err);
         }
 
         long t0 = System.nanoTime();
