@@ -166,6 +166,16 @@ class InternVLCaptionerTest {
     }
 
     @Test
+    void theModelIsLoadedOncePerJvmAndSharedByItsTasks() {
+        captioner().transform(binaryFiles()).count();
+        int loads = ExecutorModels.loads();
+        var model = ExecutorModels.get(tinyModel().toString());
+        captioner().setBatchSize(1).transform(binaryFiles().repartition(4)).collectAsList();
+        assertThat(ExecutorModels.loads()).isEqualTo(loads);
+        assertThat(ExecutorModels.get(tinyModel().toString())).isSameAs(model);
+    }
+
+    @Test
     void badParamsAreRefusedOnTheDriver() {
         Dataset<Row> df = binaryFiles();
         assertThatThrownBy(() -> new InternVLCaptioner().setImageCol("content").transform(df))

@@ -76,14 +76,16 @@ class StandaloneClusterTest {
             var captioned = new InternVLCaptioner().setModel(tinyModel().toString()).setImageCol("content")
                     .setPrompt(PROMPT).setMaxNewTokens(MAX_NEW_TOKENS).setMaxNum(MAX_NUM).setBatchSize(2)
                     .transform(df).select("path", "answer", "error");
-            StructType withPid = captioned.schema().add("pid", DataTypes.LongType);
+            // where each row was captioned, and how many models that executor JVM had loaded by then
+            StructType withPid = captioned.schema().add("pid", DataTypes.LongType).add("loads", DataTypes.IntegerType);
             List<Row> rows = captioned.map((MapFunction<Row, Row>) r -> RowFactory.create(r.get(0), r.get(1), r.get(2),
-                    ProcessHandle.current().pid()), Encoders.row(withPid)).collectAsList();
+                    ProcessHandle.current().pid(), ExecutorModels.loads()), Encoders.row(withPid)).collectAsList();
 
             assertThat(rows).hasSize(IMAGES.size() + 1);
             Set<Long> pids = new HashSet<>();
             for (Row r : rows) {
                 pids.add(r.getLong(3));
+                assertThat(r.getInt(4)).as("models loaded by executor " + r.getLong(3)).isEqualTo(1);
                 String name = fileName(r.getString(0));
                 if (name.equals("broken.png")) {
                     assertThat(r.getString(2)).startsWith("ImageException");
