@@ -40,7 +40,7 @@ class StandaloneClusterTest {
     Path tmp;
 
     @Test
-    @Timeout(value = 150)
+    @Timeout(value = 240)   // 50-80 s on a loaded 2-vCPU machine
     void twoWorkerClusterCaptionsInExecutorJvms() throws Exception {
         Runtime.getRuntime().addShutdownHook(reaper);   // even if this JVM is stopped mid-test
         Path images = tmp.resolve("images");
@@ -72,6 +72,7 @@ class StandaloneClusterTest {
                 .config("spark.sql.shuffle.partitions", "2").getOrCreate();
         try {
             awaitExecutors(spark, 2, Duration.ofSeconds(90));
+            int driverLoads = ExecutorModels.loads();   // other test classes may have loaded it in this JVM before
             var df = spark.read().format("binaryFile").load(images.toString()).repartition(4);
             var captioned = new InternVLCaptioner().setModel(tinyModel().toString()).setImageCol("content")
                     .setPrompt(PROMPT).setMaxNewTokens(MAX_NEW_TOKENS).setMaxNum(MAX_NUM).setBatchSize(2)
@@ -95,7 +96,7 @@ class StandaloneClusterTest {
                 }
             }
             assertThat(pids).as("executor JVMs that captioned").hasSize(2).doesNotContain(ProcessHandle.current().pid());
-            assertThat(ExecutorModels.loads()).as("models loaded by the driver JVM").isZero();
+            assertThat(ExecutorModels.loads()).as("models loaded by the driver JVM during the job").isEqualTo(driverLoads);
         } finally {
             spark.stop();
         }
