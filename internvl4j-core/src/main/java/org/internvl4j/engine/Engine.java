@@ -484,11 +484,11 @@ public final class Engine implements AutoCloseable {
         /** Picks the next token from the last position's logits, as the Generator does, and hands it on. */
         void sample(float[] row) {
             List<TokenLogprob> top = params.logprobs() > 0 ? LogitsProcessors.topLogprobs(row, params.logprobs()) : List.of();
-            float lse = request.tokenLogprobs() ? logSumExp(row) : Float.NaN;
+            double lse = request.tokenLogprobs() ? logSumExp(row) : Double.NaN;
             int[] generated = Arrays.copyOfRange(tokens, promptLength, total);
             float[] raw = request.tokenLogprobs() ? row.clone() : null;
             int token = LogitsProcessors.next(row, generated, count, params, rng);
-            float lp = raw == null ? Float.NaN : raw[token] - lse;
+            float lp = raw == null ? Float.NaN : (float) (raw[token] - lse); // as LogitsProcessors.topLogprobs rounds
             if (total == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(options.contextWindow(), tokens.length * 2 + 16));
             tokens[total++] = token;
             count++;
@@ -505,11 +505,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static float logSumExp(float[] x) {
+    private static double logSumExp(float[] x) {
         float max = Float.NEGATIVE_INFINITY;
         for (float v : x) max = Math.max(max, v);
         double sum = 0;
         for (float v : x) sum += Math.exp((double) v - max);
-        return (float) (max + Math.log(sum));
+        return max + Math.log(sum);
     }
 }
