@@ -2,7 +2,15 @@ package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** config.json "llm_config" (InternLM2Config). Defaults are the official class's. */
+/**
+ * config.json "llm_config": the fields the Llama-family decoders share. Which architecture it is, and so which
+ * tensors it has, is {@link #arch()} ({@link LlmArchitecture}, the registry). Defaults are the official config
+ * class's (InternLM2Config for InternLM2).
+ *
+ * @param bias               InternLM2's {@code bias} flag (wqkv and wo biases); other architectures fix their
+ *                           biases in their {@link LlmArchitecture} table
+ * @param tieWordEmbeddings  the output head is the embedding matrix ({@code tie_word_embeddings})
+ */
 public record LlmConfig(
         String architecture,
         int hiddenSize,
@@ -15,7 +23,16 @@ public record LlmConfig(
         double ropeTheta,
         RopeScaling ropeScaling,
         boolean bias,
-        double rmsNormEps) {
+        double rmsNormEps,
+        boolean tieWordEmbeddings) {
+
+    /** A config with untied embeddings (InternLM2's only form). */
+    public LlmConfig(String architecture, int hiddenSize, int numAttentionHeads, int numKeyValueHeads, int numHiddenLayers,
+            int intermediateSize, int vocabSize, int maxPositionEmbeddings, double ropeTheta, RopeScaling ropeScaling,
+            boolean bias, double rmsNormEps) {
+        this(architecture, hiddenSize, numAttentionHeads, numKeyValueHeads, numHiddenLayers, intermediateSize, vocabSize,
+                maxPositionEmbeddings, ropeTheta, ropeScaling, bias, rmsNormEps, false);
+    }
 
     /** rope_scaling: type "dynamic" (NTK) or "linear", with its factor; null when absent. */
     public record RopeScaling(String type, double factor) {
@@ -27,12 +44,20 @@ public record LlmConfig(
     public static LlmConfig fromJson(String where, JsonNode node) {
         ConfigReader r = new ConfigReader(where, node);
         String arch = node.path("architectures").path(0).asText(INTERNLM2);
-        r.require(arch.equals(INTERNLM2), "llm architecture '" + arch + "' is not supported (supported: " + INTERNLM2 + ")");
-        String modelType = r.text("model_type", MODEL_TYPE);
-        r.require(modelType.equals(MODEL_TYPE), "llm model_type '" + modelType + "' is not supported (supported: " + MODEL_TYPE + ")");
+        LlmArchitecture a;
+        try {
+            a = LlmArchitecture.of(arch);
+        } catch (CheckpointException e) {
+            throw new CheckpointException(where + ": " + e.getMessage());
+        }
+        String modelType = r.text("model_type", a.modelType());
+        r.require(modelType.equals(a.modelType()), "llm model_type '" + modelType + "' does not match architecture " + arch
+                + " (expected: " + a.modelType() + ")");
+        boolean internlm2 = a.rope() == LlmArchitecture.Rope.INTERNLM2;
         int heads = r.integer("num_attention_heads");
         RopeScaling scaling = null;
         if (r.has("rope_scaling")) {
+            r.require(internlm2, "rope_scaling is not supported for " + arch + " yet (supported: no scaling)");
             ConfigReader s = new ConfigReader(where + " rope_scaling", node.get("rope_scaling"));
             String type = s.text("type", null);
             s.require(type != null && (type.equals("dynamic") || type.equals("linear")),
@@ -52,8 +77,13 @@ public record LlmConfig(
                 r.integer("max_position_embeddings", 2048),
                 r.number("rope_theta", 10000),
                 scaling,
-                r.bool("bias", true),
-                r.number("rms_norm_eps", 1e-6));
+                internlm2 && r.bool("bias", true),
+                r.number("rms_norm_eps", 1e-6),
+                r.bool("tie_word_embeddings", false));
+        r.require(!(internlm2 && c.tieWordEmbeddings), "tie_word_embeddings is not supported for " + arch);
+        String act = r.text("hidden_act", "silu");
+        r.require(act.equals("silu"), "hidden_act '" + act + "' is not supported (supported: silu)");
+        r.require(!r.bool("use_sliding_window", false), "use_sliding_window true is not supported (the InternVL checkpoints use full attention)");
         r.require(c.hiddenSize > 0 && heads > 0 && c.hiddenSize % heads == 0,
                 "hidden_size " + c.hiddenSize + " must be a positive multiple of num_attention_heads " + heads);
         r.require(c.numKeyValueHeads > 0 && heads % c.numKeyValueHeads == 0,
@@ -63,6 +93,11 @@ public record LlmConfig(
                 "vocab_size, num_hidden_layers, intermediate_size and max_position_embeddings must be positive");
         r.require(c.ropeTheta > 0 && c.rmsNormEps > 0, "rope_theta and rms_norm_eps must be positive");
         return c;
+    }
+
+    /** The architecture's table (tensor layout, biases, RoPE variant). */
+    public LlmArchitecture arch() {
+        return LlmArchitecture.of(architecture);
     }
 
     public int headDim() {

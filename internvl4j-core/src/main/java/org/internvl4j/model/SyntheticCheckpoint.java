@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.internvl4j.checkpoint.InternVLConfig;
+import org.internvl4j.checkpoint.InternVLTensors;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -48,52 +50,22 @@ public final class SyntheticCheckpoint {
         }
     }
 
-    private static List<Tensor> tensors(Spec s) {
+    /** The tensors config.json implies (names and shapes from {@link InternVLTensors}), each with its fill. */
+    private static List<Tensor> tensors(ObjectNode configJson) {
+        InternVLConfig config = InternVLConfig.fromJson("synthetic config", configJson);
         List<Tensor> t = new ArrayList<>();
-        int dv = s.visionHidden, dl = s.llmHidden, g = 448 / 14;
-        String v = "vision_model.";
-        t.add(new Tensor(v + "embeddings.class_embedding", new long[] {1, 1, dv}, Fill.SCALE, 0));
-        t.add(new Tensor(v + "embeddings.patch_embedding.weight", new long[] {dv, 3, 14, 14}, Fill.MATRIX, 3 * 14 * 14));
-        t.add(new Tensor(v + "embeddings.patch_embedding.bias", new long[] {dv}, Fill.ZEROS, 0));
-        t.add(new Tensor(v + "embeddings.position_embedding", new long[] {1, 1 + g * g, dv}, Fill.SCALE, 0));
-        for (int i = 0; i < s.visionLayers; i++) {
-            String p = v + "encoder.layers." + i + ".";
-            t.add(new Tensor(p + "attn.qkv.weight", new long[] {3L * dv, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "attn.qkv.bias", new long[] {3L * dv}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "attn.proj.weight", new long[] {dv, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "attn.proj.bias", new long[] {dv}, Fill.ZEROS, 0));
-            for (String n : new String[] {"norm1", "norm2"}) {
-                t.add(new Tensor(p + n + ".weight", new long[] {dv}, Fill.ONES, 0));
-                t.add(new Tensor(p + n + ".bias", new long[] {dv}, Fill.ZEROS, 0));
-            }
-            t.add(new Tensor(p + "mlp.fc1.weight", new long[] {s.visionIntermediate, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "mlp.fc1.bias", new long[] {s.visionIntermediate}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "mlp.fc2.weight", new long[] {dv, s.visionIntermediate}, Fill.MATRIX, s.visionIntermediate));
-            t.add(new Tensor(p + "mlp.fc2.bias", new long[] {dv}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "ls1", new long[] {dv}, Fill.SCALE, 0));
-            t.add(new Tensor(p + "ls2", new long[] {dv}, Fill.SCALE, 0));
+        for (Map.Entry<String, long[]> e : InternVLTensors.expected(config).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            long fanIn = 1;
+            for (int k = 1; k < shape.length; k++) fanIn *= shape[k];
+            Fill fill = name.endsWith("class_embedding") || name.endsWith("position_embedding") || name.endsWith(".ls1")
+                    || name.endsWith(".ls2") ? Fill.SCALE
+                    : name.endsWith(".bias") ? Fill.ZEROS
+                    : shape.length == 1 ? Fill.ONES // norm weights, mlp1.0
+                    : Fill.MATRIX;
+            t.add(new Tensor(name, shape, fill, (int) fanIn));
         }
-        t.add(new Tensor("mlp1.0.weight", new long[] {4L * dv}, Fill.ONES, 0));
-        t.add(new Tensor("mlp1.0.bias", new long[] {4L * dv}, Fill.ZEROS, 0));
-        t.add(new Tensor("mlp1.1.weight", new long[] {dl, 4L * dv}, Fill.MATRIX, 4 * dv));
-        t.add(new Tensor("mlp1.1.bias", new long[] {dl}, Fill.ZEROS, 0));
-        t.add(new Tensor("mlp1.3.weight", new long[] {dl, dl}, Fill.MATRIX, dl));
-        t.add(new Tensor("mlp1.3.bias", new long[] {dl}, Fill.ZEROS, 0));
-        String l = "language_model.";
-        int hd = dl / s.llmHeads;
-        t.add(new Tensor(l + "model.tok_embeddings.weight", new long[] {s.vocab, dl}, Fill.MATRIX, dl));
-        for (int i = 0; i < s.llmLayers; i++) {
-            String p = l + "model.layers." + i + ".";
-            t.add(new Tensor(p + "attention_norm.weight", new long[] {dl}, Fill.ONES, 0));
-            t.add(new Tensor(p + "attention.wqkv.weight", new long[] {(long) (s.llmHeads + 2 * s.llmKvHeads) * hd, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "attention.wo.weight", new long[] {dl, (long) s.llmHeads * hd}, Fill.MATRIX, s.llmHeads * hd));
-            t.add(new Tensor(p + "ffn_norm.weight", new long[] {dl}, Fill.ONES, 0));
-            t.add(new Tensor(p + "feed_forward.w1.weight", new long[] {s.llmIntermediate, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "feed_forward.w3.weight", new long[] {s.llmIntermediate, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "feed_forward.w2.weight", new long[] {dl, s.llmIntermediate}, Fill.MATRIX, s.llmIntermediate));
-        }
-        t.add(new Tensor(l + "model.norm.weight", new long[] {dl}, Fill.ONES, 0));
-        t.add(new Tensor(l + "output.weight", new long[] {s.vocab, dl}, Fill.MATRIX, dl));
         return t;
     }
 
@@ -102,13 +74,14 @@ public final class SyntheticCheckpoint {
         try {
             Files.createDirectories(dir);
             ObjectMapper json = new ObjectMapper();
-            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(config(json, spec)));
+            ObjectNode configJson = config(json, spec);
+            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
             Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
             // split into shards of about shardBytes
             List<List<Tensor>> shards = new ArrayList<>();
             List<Tensor> cur = new ArrayList<>();
             long size = 0, total = 0;
-            for (Tensor t : tensors(spec)) {
+            for (Tensor t : tensors(configJson)) {
                 if (!cur.isEmpty() && size + t.bytes() > spec.shardBytes) {
                     shards.add(cur);
                     cur = new ArrayList<>();
