@@ -13,12 +13,12 @@ import org.internvl4j.generate.LogitsProcessors;
 import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
-import org.internvl4j.llm.InternLM2;
+import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
 
 /**
- * Continuous batching: one scheduler thread owns every running sequence. Each step it drops cancelled and
+ * Continuous batching over a {@link CausalLM}: one scheduler thread owns every running sequence. Each step it drops cancelled and
  * timed-out sequences, admits waiting requests in arrival order while the batch and the KV budget allow, encodes
  * at most one image of a newcomer, and then runs one forward over the weights for one new token of every decoding
  * sequence plus a chunk of prompt of the prefilling ones. Sequences that finish leave at once; new ones join
@@ -40,9 +40,10 @@ public final class Engine implements AutoCloseable {
     }
 
     private final InternVLModel model;
-    private final InternLM2 llm;
+    private final CausalLM llm;
     private final EngineOptions options;
     private final long totalBlocks;
+    private final long bytesPerToken;
     private final int tokensPerTile;
     private final Thread thread;
     private final ConcurrentLinkedQueue<Seq> submitted = new ConcurrentLinkedQueue<>();
@@ -68,7 +69,8 @@ public final class Engine implements AutoCloseable {
         this.llm = model.llm();
         this.options = options;
         KvCache probe = llm.newCache(1);
-        long blockBytes = probe.bytesPerToken() * options.blockTokens();
+        this.bytesPerToken = probe.bytesPerToken();
+        long blockBytes = bytesPerToken * options.blockTokens();
         this.totalBlocks = options.kvCacheBytes() / blockBytes;
         if (totalBlocks < 1) {
             throw new IllegalArgumentException("a KV cache budget of " + options.kvCacheBytes() + " bytes holds no block of "
@@ -90,7 +92,7 @@ public final class Engine implements AutoCloseable {
 
     /** Bytes of KV cache one token takes (all layers, keys and values). */
     public long kvBytesPerToken() {
-        return 2L * llm.config().numHiddenLayers() * llm.config().numKeyValueHeads() * llm.config().headDim() * Float.BYTES;
+        return bytesPerToken;
     }
 
     /**
@@ -471,11 +473,11 @@ public final class Engine implements AutoCloseable {
                     before -= featFromRow;
                     if (here > 0) rows = Arrays.copyOfRange(featureRows, before * d, (before + here) * d);
                 }
-                float[] e = llm.embed(part, rows, rows == null ? -1 : ctx);
+                float[] e = InternVLModel.inputEmbeddings(llm, part, rows, rows == null ? -1 : ctx);
                 System.arraycopy(e, 0, out, 0, e.length);
             }
             if (inPrompt < chunk.length) {
-                float[] e = llm.embed(Arrays.copyOfRange(chunk, inPrompt, chunk.length), null, -1);
+                float[] e = llm.embedTokens(Arrays.copyOfRange(chunk, inPrompt, chunk.length));
                 System.arraycopy(e, 0, out, inPrompt * d, e.length);
             }
             return out;
