@@ -169,8 +169,8 @@ public final class Engine implements AutoCloseable {
                 for (Seq s; (s = submitted.poll()) != null; ) waiting.addLast(s);
                 reap();
                 admit();
+                publish(); // admissions show in stats() before their first token reaches a listener
                 if (running.isEmpty()) {
-                    publish();
                     if (submitted.isEmpty()) LockSupport.parkNanos(waiting.isEmpty() ? 100_000_000L : 5_000_000L);
                     continue;
                 }

@@ -124,6 +124,36 @@ class ServerTest {
     }
 
     @Test
+    void severalImagesAndEarlierTurnsArePlacedAsTheLibraryPlacesThem() throws Exception {
+        ImagePreprocessor pre = ImagePreprocessor.builder().inputSize(chat.model().imageSize()).maxNum(2).build();
+        PixelValues a = pre.load(Http.image("img_a.png")), b = pre.load(Http.image("img_b.png"));
+        String uriB = Http.dataUri(Http.image("img_b.png"));
+        Map<String, Object> partA = Map.of("type", "image_url", "image_url", Map.of("url", imageUri));
+        Map<String, Object> partB = Map.of("type", "image_url", "image_url", Map.of("url", uriB));
+        // no placeholders: all images in one <img> block before the text (LMDeploy's layout, chat()'s combined form)
+        String combined = chat.chat(ChatRequest.of("compare", a, b).withMaxNewTokens(8)).response();
+        JsonNode r = chatPost(Map.of("messages", List.of(Map.of("role", "user", "content",
+                List.of(partA, partB, Map.of("type", "text", "text", "compare")))), "max_tokens", 8)).json();
+        assertThat(r.get("choices").get(0).get("message").get("content").asText()).isEqualTo(combined);
+        // placeholders: one image each, in order
+        String q = "first <image> then <image> which?";
+        String separate = chat.chat(new ChatRequest(q, List.of(a, b), null, null, null, null, null).withMaxNewTokens(8)).response();
+        r = chatPost(Map.of("messages", List.of(Map.of("role", "user", "content",
+                List.of(partA, partB, Map.of("type", "text", "text", q)))), "max_tokens", 8)).json();
+        assertThat(r.get("choices").get(0).get("message").get("content").asText()).isEqualTo(separate);
+        // a system message and an earlier turn: the library's history
+        String withHistory = chat.chat(ChatRequest.of("and now?").withSystemMessage("Be brief.")
+                .withHistory(List.of(new org.internvl4j.chat.Turn("hello", "hi there"))).withMaxNewTokens(8)).response();
+        r = chatPost(Map.of("messages", List.of(Map.of("role", "system", "content", "Be brief."),
+                Map.of("role", "user", "content", "hello"), Map.of("role", "assistant", "content", "hi there"),
+                Map.of("role", "user", "content", "and now?")), "max_tokens", 8)).json();
+        assertThat(r.get("choices").get(0).get("message").get("content").asText()).isEqualTo(withHistory);
+        // more placeholders than images is an error naming the message
+        assertError(chatPost(Map.of("messages", List.of(Map.of("role", "user", "content",
+                List.of(partA, Map.of("type", "text", "text", q)))))), 400, "messages[0].content", null, "2 <image> placeholders but 1 images");
+    }
+
+    @Test
     void samplingParametersSeedsStopsLogprobsAndN() throws Exception {
         Map<String, Object> sampled = Map.of("messages", List.of(Map.of("role", "user", "content", "hello there")),
                 "max_completion_tokens", 10, "temperature", 0.8, "top_p", 0.9, "top_k", 40, "seed", 7, "n", 2,
