@@ -82,7 +82,7 @@ class ModelParityTest {
 
     static Stream<String> cases() {
         return Stream.of("a_text", "a_tiles", "a_two_images", "a_history", "a_batch_0", "a_batch_1", "a_batch_2",
-                "b_long", "b_vision", "c_image", "c_linear_rope", "a_select_layer");
+                "b_long", "b_vision", "c_image", "c_linear_rope", "a_select_layer", "d_text", "d_image");
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
