@@ -31,10 +31,22 @@ final class DirectInternLM2 {
 
     /** Logits [n][vocab] of every position of one prefill, RoPE with the given base at every position. */
     double[][] logits(int[] tokens, double ropeBase) {
+        return logits(tokens, null, -1, ropeBase, false);
+    }
+
+    /**
+     * Logits of one prefill whose input rows at imageContextId tokens are the rows of imageEmbeds, in
+     * order (null: none); only the last position's (the others null) if lastOnly.
+     */
+    double[][] logits(int[] tokens, float[] imageEmbeds, int imageContextId, double ropeBase, boolean lastOnly) {
         int n = tokens.length, d = c.hiddenSize(), hd = c.headDim(), h = c.numAttentionHeads(), g = c.groups();
         double[][] x = new double[n][d];
         var emb = ckpt.weight("language_model.model.tok_embeddings.weight", c.vocabSize(), d);
-        for (int t = 0; t < n; t++) for (int i = 0; i < d; i++) x[t][i] = emb.get(tokens[t], i);
+        for (int t = 0, img = 0; t < n; t++) {
+            boolean image = imageEmbeds != null && tokens[t] == imageContextId;
+            for (int i = 0; i < d; i++) x[t][i] = image ? imageEmbeds[img * d + i] : emb.get(tokens[t], i);
+            if (image) img++;
+        }
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             String p = "language_model.model.layers." + l + ".";
             double[][] q = new double[n][], k = new double[n][], v = new double[n][];
@@ -79,7 +91,7 @@ final class DirectInternLM2 {
             }
         }
         double[][] out = new double[n][];
-        for (int t = 0; t < n; t++) out[t] = linear("language_model.output", rms(x[t], "language_model.model.norm.weight"));
+        for (int t = lastOnly ? n - 1 : 0; t < n; t++) out[t] = linear("language_model.output", rms(x[t], "language_model.model.norm.weight"));
         return out;
     }
 
@@ -93,15 +105,22 @@ final class DirectInternLM2 {
         return y;
     }
 
+    private final java.util.Map<String, float[][]> matrices = new java.util.HashMap<>();
+
     /** y = W x + b for the tensor pair name.weight [out, in] and, when present, name.bias. */
     private double[] linear(String name, double[] x) {
-        int out = (int) ckpt.tensors().get(name + ".weight").shape()[0];
-        var w = ckpt.weight(name + ".weight", out, x.length);
-        float[] b = ckpt.has(name + ".bias") ? ckpt.floats(name + ".bias", out) : null;
-        double[] y = new double[out];
-        for (int r = 0; r < out; r++) {
+        float[][] w = matrices.computeIfAbsent(name, n -> {
+            int out = (int) ckpt.tensors().get(n + ".weight").shape()[0];
+            var weight = ckpt.weight(n + ".weight", out, x.length);
+            float[][] rows = new float[out][x.length];
+            for (int r = 0; r < out; r++) for (int i = 0; i < x.length; i++) rows[r][i] = weight.get(r, i);
+            return rows;
+        });
+        float[] b = ckpt.has(name + ".bias") ? ckpt.floats(name + ".bias", w.length) : null;
+        double[] y = new double[w.length];
+        for (int r = 0; r < w.length; r++) {
             double s = b == null ? 0 : b[r];
-            for (int i = 0; i < x.length; i++) s += w.get(r, i) * x[i];
+            for (int i = 0; i < x.length; i++) s += w[r][i] * x[i];
             y[r] = s;
         }
         return y;

@@ -21,9 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 class InternLM2Test {
     /**
      * max |engine - direct| / max |direct logit|. The engine computes in float32 and the direct form in
-     * double; measured at most 1.1e-6 on both vector widths, so 2e-5 leaves a 15x margin.
+     * double. Measured with {@code ./mvnw -B -ntp verify -pl internvl4j-core -Dtest=InternLM2Test} (all three
+     * passes: 512, 256 and forced 512 bits; the end of the run prints it) on a Zen 5: at most 1.9e-6 for
+     * sequences up to 40 tokens, so 3e-5 is a 16x margin...
      */
-    static final double TOL = 2e-5;
+    static final double TOL = 3e-5;
+    /** ...and 9.3e-6 for the 521-token prefill (softmax over hundreds of keys), so 1.5e-4 (16x). */
+    static final double LONG_TOL = 1.5e-4;
 
     @TempDir
     static Path tmp;
@@ -47,6 +51,8 @@ class InternLM2Test {
 
     @AfterAll
     static void close() {
+        System.out.printf("InternLM2 vs direct: max rel diff of all checks %.3g (vector width %d bits)%n",
+                worstSeen, org.internvl4j.tensor.MatMul.vectorBits());
         ckpt.close();
     }
 
@@ -57,13 +63,18 @@ class InternLM2Test {
         return t;
     }
 
+    /** The largest relDiff seen, printed at the end (how TOL was measured). */
+    static double worstSeen;
+
     /** max |a - b| / max |b| over one row. */
-    static double relDiff(float[] a, int off, double[] b) {
+    static synchronized double relDiff(float[] a, int off, double[] b) {
         double diff = 0, max = 0;
         for (int i = 0; i < b.length; i++) {
             diff = Math.max(diff, Math.abs(a[off + i] - b[i]));
             max = Math.max(max, Math.abs(b[i]));
         }
+        if (diff / max < 1e-3) worstSeen = Math.max(worstSeen, diff / max); // not the deliberately wrong grouping
+        if (diff / max > 3e-6 && diff / max < 1e-3) System.out.printf("InternLM2 vs direct: rel diff %.3g%n", diff / max);
         return diff / max;
     }
 
@@ -75,7 +86,6 @@ class InternLM2Test {
         int v = model.vocabSize();
         double worst = 0;
         for (int p = 0; p < t.length; p++) worst = Math.max(worst, relDiff(got, p * v, want[p]));
-        System.out.printf("InternLM2 vs direct: prefill max rel diff %.3g%n", worst);
         assertThat(worst).isLessThanOrEqualTo(TOL);
 
         // the check can tell the grouping apart: heads sharing kv heads round-robin instead of in blocks is far off
@@ -137,6 +147,49 @@ class InternLM2Test {
         assertThat(relDiff(got, 0, direct.logits(whole, 10000)[14])).isLessThanOrEqualTo(TOL);
         assertThatThrownBy(() -> cache.truncate(16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("15 tokens");
         assertThatThrownBy(() -> cache.truncate(-1)).isInstanceOf(IllegalArgumentException.class);
+        cache.truncate(15); // the whole length and nothing are both fine
+        assertThat(cache.length()).isEqualTo(15);
+        cache.truncate(0);
+        assertThat(cache.tokens()).isEmpty();
+        float[] again = model.forward(cache, whole, null, -1, true);
+        assertThat(relDiff(again, 0, direct.logits(whole, 10000)[14])).isLessThanOrEqualTo(TOL);
+    }
+
+    @Test
+    void aPrefillLongerThanOneChunkMatchesTheDirectFormula() {
+        int n = InternLM2.PREFILL_CHUNK + 9; // two chunks through the layer stack, the second attending to the first
+        int[] t = tokens(n, 9);
+        KvCache cache = model.newCache();
+        float[] got = model.forward(cache, t, null, -1, true);
+        assertThat(relDiff(got, 0, direct.logits(t, null, -1, 10000, true)[n - 1])).isLessThanOrEqualTo(LONG_TOL);
+        assertThat(cache.length()).isEqualTo(n);
+    }
+
+    @Test
+    void imageEmbeddingsReplaceTheContextTokensInOrder() {
+        int ctx = 7, d = model.hiddenSize();
+        int[] t = {1, 20, ctx, ctx, 30, ctx, 40};
+        float[] image = new float[3 * d];
+        Random r = new Random(10);
+        for (int i = 0; i < image.length; i++) image[i] = (float) r.nextGaussian();
+        float[] x = model.embed(t, image, ctx);
+        for (int c = 0; c < d; c++) {
+            assertThat(x[2 * d + c]).isEqualTo(image[c]);
+            assertThat(x[3 * d + c]).isEqualTo(image[d + c]);
+            assertThat(x[5 * d + c]).isEqualTo(image[2 * d + c]);
+            assertThat(x[4 * d + c]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(30, c));
+        }
+        float[] got = model.forward(model.newCache(), t, image, ctx, true);
+        assertThat(relDiff(got, 0, direct.logits(t, image, ctx, 10000, true)[6])).isLessThanOrEqualTo(TOL);
+        // without a context id the same tokens are plain text
+        assertThat(model.embed(t, null, -1)[2 * d]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(ctx, 0));
+
+        assertThatThrownBy(() -> model.embed(t, null, ctx)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3 <IMG_CONTEXT> tokens").hasMessageContaining("no image embeddings");
+        assertThatThrownBy(() -> model.embed(t, java.util.Arrays.copyOf(image, 2 * d), ctx))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hold 2.0 rows").hasMessageContaining("3 <IMG_CONTEXT>");
+        assertThatThrownBy(() -> model.embed(new int[] {1, -1}, null, -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("token id -1 at position 1");
     }
 
     @Test
@@ -148,6 +201,25 @@ class InternLM2Test {
         int v = model.vocabSize();
         assertThat(relDiff(both, 0, direct.logits(a, 10000)[6])).isLessThanOrEqualTo(TOL);
         assertThat(relDiff(both, v, direct.logits(b, 10000)[2])).isLessThanOrEqualTo(TOL);
+    }
+
+    @Test
+    void dynamicNtkPastMaxPositionsUsesTheBaseOfTheWholePrefill() {
+        Path dir = tmp.resolve("ntk");
+        TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.A).withSeed(17).withoutTokenizer()
+                .withOverrides(List.of("llm.hidden_size=272", "llm.num_attention_heads=4", "llm.num_key_value_heads=2",
+                        "llm.num_hidden_layers=1", "llm.intermediate_size=100", "llm.max_position_embeddings=16",
+                        "llm.rope_theta=10000", "llm.rope_scaling={\"type\":\"dynamic\",\"factor\":2.0}")));
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            InternLM2 m = InternLM2.load(c);
+            int[] t = tokens(24, 11);
+            KvCache cache = m.newCache();
+            float[] got = m.forward(cache, t, null, -1, false);
+            double base = RopeStateTest.ntkBase(10000, 2.0, 24, 16, 68);
+            assertThat(cache.ropeBase()).isCloseTo(base, org.assertj.core.data.Offset.offset(1e-9 * base));
+            double[][] want = new DirectInternLM2(c).logits(t, base);
+            for (int p = 0; p < t.length; p++) assertThat(relDiff(got, p * m.vocabSize(), want[p])).as("position %d", p).isLessThanOrEqualTo(TOL);
+        }
     }
 
     @Test
