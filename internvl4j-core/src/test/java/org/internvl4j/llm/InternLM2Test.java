@@ -190,6 +190,11 @@ class InternLM2Test {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hold 2.0 rows").hasMessageContaining("3 <IMG_CONTEXT>");
         assertThatThrownBy(() -> model.embed(new int[] {1, -1}, null, -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token id -1 at position 1");
+        assertThatThrownBy(() -> model.embed(new int[] {1, model.vocabSize()}, null, -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("token id " + model.vocabSize() + " at position 1");
+        // the first and last ids are fine, and so is a known context id that a text-only prompt does not use
+        float[] ends = model.embed(new int[] {0, model.vocabSize() - 1}, null, ctx);
+        assertThat(ends[d]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(model.vocabSize() - 1, 0));
     }
 
     @Test
