@@ -26,7 +26,7 @@ class InternLM2Test {
      * Zen 5: at most 1.9e-6 for sequences up to 40 tokens (none above 3e-6), so 3e-5 is a 16x margin...
      */
     static final double TOL = 3e-5;
-    /** ...and 9.4e-6 for the 521-token prefill (softmax over hundreds of keys), so 1.5e-4 (16x). */
+    /** ...and 9.7e-6 for the 521-token prefill (softmax over hundreds of keys), so 1.5e-4 (15x). */
     static final double LONG_TOL = 1.5e-4;
 
     @TempDir
