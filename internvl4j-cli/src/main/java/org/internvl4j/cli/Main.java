@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             MakeTinyCommand.class,
             MakeSyntheticCommand.class,
+            SparkCaptionCommand.class,
         })
 public final class Main implements Runnable {
 

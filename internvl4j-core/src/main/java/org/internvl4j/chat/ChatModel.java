@@ -14,8 +14,8 @@ import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
-import org.internvl4j.tokenizer.InternLM2Tokenizer;
-import org.internvl4j.tokenizer.StreamingDetokenizer;
+import org.internvl4j.tokenizer.Detokenizer;
+import org.internvl4j.tokenizer.Tokenizer;
 
 /**
  * {@code InternVLChatModel.chat()} and {@code batch_chat()} in Java: builds the prompt with the checkpoint's
@@ -24,7 +24,7 @@ import org.internvl4j.tokenizer.StreamingDetokenizer;
  */
 public final class ChatModel implements AutoCloseable {
     private final InternVLModel model;
-    private final InternLM2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
     private final ConversationTemplate template;
     private final Generator generator;
     private final int imageContextId;
@@ -32,11 +32,11 @@ public final class ChatModel implements AutoCloseable {
     private final boolean ownsModel;
 
     /** Wraps a loaded model; {@link #close} leaves it open (its owner closes it). */
-    public ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator) {
+    public ChatModel(InternVLModel model, Tokenizer tokenizer, Generator generator) {
         this(model, tokenizer, generator, false);
     }
 
-    private ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator, boolean ownsModel) {
+    private ChatModel(InternVLModel model, Tokenizer tokenizer, Generator generator, boolean ownsModel) {
         this.ownsModel = ownsModel;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -46,11 +46,14 @@ public final class ChatModel implements AutoCloseable {
         this.stopId = requireToken(template.stopString());
     }
 
-    /** Loads the checkpoint and its tokenizer from a Hugging Face model directory; {@link #close} unmaps it. */
+    /**
+     * Loads the checkpoint and its tokenizer from a Hugging Face model directory ({@link Tokenizer#load} picks
+     * SentencePiece or byte-level BPE from the files); {@link #close} unmaps it.
+     */
     public static ChatModel load(Path dir) {
         InternVLModel m = InternVLModel.load(dir);
         try {
-            return new ChatModel(m, InternLM2Tokenizer.load(dir), new Generator(m), true);
+            return new ChatModel(m, Tokenizer.load(dir), new Generator(m), true);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -70,7 +73,7 @@ public final class ChatModel implements AutoCloseable {
         return model;
     }
 
-    public InternLM2Tokenizer tokenizer() {
+    public Tokenizer tokenizer() {
         return tokenizer;
     }
 
@@ -232,7 +235,7 @@ public final class ChatModel implements AutoCloseable {
             reqs.add(new GenerationRequest(j.ids(), embeds, imageContextId, j.params(), j.cache()));
         }
         boolean watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
-        List<StreamingDetokenizer> detokenizers = new ArrayList<>();
+        List<Detokenizer> detokenizers = new ArrayList<>();
         ResponseText[] texts = new ResponseText[n];
         for (int i = 0; i < n; i++) {
             detokenizers.add(watchText ? tokenizer.newStreamingDetokenizer(true) : null);
