@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The decoder against {@link DirectInternLM2}, on a random checkpoint shaped to reach every code path:
+ * The decoder ({@link DecoderLM} with InternLM2 weights) against {@link DirectInternLM2}, on a random checkpoint shaped to reach every code path:
  * grouped-query attention (4 query heads on 2 key/value heads), head size 68 (34 rotary pairs: the vector
  * loops and their scalar tails at 256 and 512 bits), hidden 272 and MLP 100, biases on wqkv and wo.
  */
@@ -32,7 +32,7 @@ class InternLM2Test {
     @TempDir
     static Path tmp;
     static Checkpoint ckpt;
-    static InternLM2 model;
+    static DecoderLM model;
     static DirectInternLM2 direct;
 
     @BeforeAll
@@ -43,7 +43,7 @@ class InternLM2Test {
                         "llm.num_hidden_layers=2", "llm.intermediate_size=100", "llm.bias=true",
                         "llm.max_position_embeddings=4096", "llm.rope_theta=10000")));
         ckpt = Checkpoint.open(dir);
-        model = InternLM2.load(ckpt);
+        model = DecoderLM.load(ckpt);
         direct = new DirectInternLM2(ckpt);
         assertThat(model.config().headDim()).isEqualTo(68);
         assertThat(model.config().groups()).isEqualTo(2);
@@ -157,7 +157,7 @@ class InternLM2Test {
 
     @Test
     void aPrefillLongerThanOneChunkMatchesTheDirectFormula() {
-        int n = InternLM2.PREFILL_CHUNK + 9; // two chunks through the layer stack, the second attending to the first
+        int n = DecoderLM.PREFILL_CHUNK + 9; // two chunks through the layer stack, the second attending to the first
         int[] t = tokens(n, 9);
         KvCache cache = model.newCache();
         float[] got = model.forward(cache, t, null, -1, true);
@@ -172,7 +172,7 @@ class InternLM2Test {
         float[] image = new float[3 * d];
         Random r = new Random(10);
         for (int i = 0; i < image.length; i++) image[i] = (float) r.nextGaussian();
-        float[] x = model.embed(t, image, ctx);
+        float[] x = org.internvl4j.model.InternVLModel.inputEmbeddings(model, t, image, ctx);
         for (int c = 0; c < d; c++) {
             assertThat(x[2 * d + c]).isEqualTo(image[c]);
             assertThat(x[3 * d + c]).isEqualTo(image[d + c]);
@@ -182,18 +182,18 @@ class InternLM2Test {
         float[] got = model.forward(model.newCache(), t, image, ctx, true);
         assertThat(relDiff(got, 0, direct.logits(t, image, ctx, 10000, true)[6])).isLessThanOrEqualTo(TOL);
         // without a context id the same tokens are plain text
-        assertThat(model.embed(t, null, -1)[2 * d]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(ctx, 0));
+        assertThat(org.internvl4j.model.InternVLModel.inputEmbeddings(model, t, null, -1)[2 * d]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(ctx, 0));
 
-        assertThatThrownBy(() -> model.embed(t, null, ctx)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> org.internvl4j.model.InternVLModel.inputEmbeddings(model, t, null, ctx)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("3 <IMG_CONTEXT> tokens").hasMessageContaining("no image embeddings");
-        assertThatThrownBy(() -> model.embed(t, java.util.Arrays.copyOf(image, 2 * d), ctx))
+        assertThatThrownBy(() -> org.internvl4j.model.InternVLModel.inputEmbeddings(model, t, java.util.Arrays.copyOf(image, 2 * d), ctx))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hold 2.0 rows").hasMessageContaining("3 <IMG_CONTEXT>");
-        assertThatThrownBy(() -> model.embed(new int[] {1, -1}, null, -1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> org.internvl4j.model.InternVLModel.inputEmbeddings(model, new int[] {1, -1}, null, -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token id -1 at position 1");
-        assertThatThrownBy(() -> model.embed(new int[] {1, model.vocabSize()}, null, -1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> org.internvl4j.model.InternVLModel.inputEmbeddings(model, new int[] {1, model.vocabSize()}, null, -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("token id " + model.vocabSize() + " at position 1");
         // the first and last ids are fine, and so is a known context id that a text-only prompt does not use
-        float[] ends = model.embed(new int[] {0, model.vocabSize() - 1}, null, ctx);
+        float[] ends = org.internvl4j.model.InternVLModel.inputEmbeddings(model, new int[] {0, model.vocabSize() - 1}, null, ctx);
         assertThat(ends[d]).isEqualTo(ckpt.weight("language_model.model.tok_embeddings.weight", model.vocabSize(), d).get(model.vocabSize() - 1, 0));
     }
 
@@ -202,7 +202,7 @@ class InternLM2Test {
         int[] a = tokens(7, 7), b = tokens(3, 8);
         KvCache ca = model.newCache(), cb = model.newCache();
         float[] both = model.forward(List.of(ca, cb), List.of(a, b),
-                List.of(model.embed(a, null, -1), model.embed(b, null, -1)), true);
+                List.of(org.internvl4j.model.InternVLModel.inputEmbeddings(model, a, null, -1), org.internvl4j.model.InternVLModel.inputEmbeddings(model, b, null, -1)), true);
         int v = model.vocabSize();
         assertThat(relDiff(both, 0, direct.logits(a, 10000)[6])).isLessThanOrEqualTo(TOL);
         assertThat(relDiff(both, v, direct.logits(b, 10000)[2])).isLessThanOrEqualTo(TOL);
@@ -216,7 +216,7 @@ class InternLM2Test {
                         "llm.num_hidden_layers=1", "llm.intermediate_size=100", "llm.max_position_embeddings=16",
                         "llm.rope_theta=10000", "llm.rope_scaling={\"type\":\"dynamic\",\"factor\":2.0}")));
         try (Checkpoint c = Checkpoint.open(dir)) {
-            InternLM2 m = InternLM2.load(c);
+            DecoderLM m = DecoderLM.load(c);
             int[] t = tokens(24, 11);
             KvCache cache = m.newCache();
             float[] got = m.forward(cache, t, null, -1, false);
@@ -231,7 +231,7 @@ class InternLM2Test {
     void badCallsAreRefusedWithAReason() {
         KvCache c = model.newCache();
         assertThatThrownBy(() -> model.forward(List.of(c, c), List.of(new int[] {1}, new int[] {2}),
-                List.of(model.embed(new int[] {1}, null, -1), model.embed(new int[] {2}, null, -1)), true))
+                List.of(org.internvl4j.model.InternVLModel.inputEmbeddings(model, new int[] {1}, null, -1), org.internvl4j.model.InternVLModel.inputEmbeddings(model, new int[] {2}, null, -1)), true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("share one KV cache");
         assertThatThrownBy(() -> model.forward(c, new int[0], null, -1, true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no new tokens");
