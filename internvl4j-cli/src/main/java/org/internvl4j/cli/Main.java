@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
+            ServeCommand.class,
             DownloadCommand.class,
             InspectCommand.class,
             PreprocessCommand.class,
