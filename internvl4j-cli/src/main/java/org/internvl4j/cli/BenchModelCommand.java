@@ -1,6 +1,10 @@
 package org.internvl4j.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import org.internvl4j.checkpoint.WeightMemory;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +34,14 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--decode-tokens", defaultValue = "16", paramLabel = "N", description = "Decode steps after the prefill (default: ${DEFAULT-VALUE}).")
     int decodeTokens;
 
+    @Option(names = "--weights", defaultValue = "auto", paramLabel = "auto|copy|mmap",
+            description = "Where the weights live: copied into anonymous memory with huge pages, memory-mapped, or auto "
+                    + "(copy when the checkpoint takes at most 75% of RAM; default: ${DEFAULT-VALUE}).")
+    String weights;
+
+    @Option(names = "--json", description = "Print one JSON object with the figures (after the human-readable lines, which go to stderr).")
+    boolean json;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -38,8 +50,24 @@ public final class BenchModelCommand implements Callable<Integer> {
         if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be at least 0, got " + tiles);
         if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be at least 1, got " + promptTokens);
         if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be at least 1, got " + decodeTokens);
+        WeightMemory.Mode mode = switch (weights) {
+            case "auto" -> WeightMemory.Mode.AUTO;
+            case "copy" -> WeightMemory.Mode.COPY;
+            case "mmap" -> WeightMemory.Mode.MMAP;
+            default -> throw new ParameterException(spec.commandLine(), "--weights must be auto, copy or mmap, got '" + weights + "'");
+        };
         Path dir = model.resolve();
-        new ModelBench(spec.commandLine().getOut()).run(dir, tiles, promptTokens, decodeTokens, threads());
+        PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode);
+        if (json) {
+            try {
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(new ObjectMapper().writeValueAsString(f.json()));
+                out.flush();
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         return 0;
     }
 

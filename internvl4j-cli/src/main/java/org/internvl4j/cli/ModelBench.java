@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
+import org.internvl4j.checkpoint.WeightMemory;
+import org.internvl4j.tensor.CpuInfo;
 import org.internvl4j.checkpoint.LlmConfig;
 import org.internvl4j.checkpoint.VisionConfig;
 import org.internvl4j.llm.InternLM2;
@@ -23,21 +27,59 @@ final class ModelBench {
         this.out = out;
     }
 
-    void run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads) {
+    /** The figures of one run; shares are fractions of the limits probed in the same run. */
+    record Figures(String cpu, int vectorBits, int threads, String weights, double fmaPeakGflops, double bandwidthGbs,
+            double loadS, double visionSPerTile, double prefillTokensPerS, double decodeTokensPerS,
+            double visionShareOfFmaPeak, double prefillShareOfFmaPeak, double decodeShareOfBandwidth, double peakRssGib) {
+
+        /** One JSON object; the keys are a contract (snake_case, as in `bench model --json`). */
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("cpu", cpu);
+            m.put("vector_bits", vectorBits);
+            m.put("threads", threads);
+            m.put("weights", weights);
+            m.put("fma_peak_gflops", round(fmaPeakGflops));
+            m.put("bandwidth_gbs", round(bandwidthGbs));
+            m.put("load_s", round(loadS));
+            m.put("vision_s_per_tile", Double.isNaN(visionSPerTile) ? null : round(visionSPerTile));
+            m.put("prefill_tokens_per_s", round(prefillTokensPerS));
+            m.put("decode_tokens_per_s", round(decodeTokensPerS));
+            m.put("vision_share_of_fma_peak", Double.isNaN(visionShareOfFmaPeak) ? null : round(visionShareOfFmaPeak));
+            m.put("prefill_share_of_fma_peak", round(prefillShareOfFmaPeak));
+            m.put("decode_share_of_bandwidth", round(decodeShareOfBandwidth));
+            m.put("peak_rss_gib", round(peakRssGib));
+            return m;
+        }
+
+        private static double round(double v) {
+            return Math.round(v * 1e4) / 1e4;
+        }
+    }
+
+    Figures run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads, WeightMemory.Mode weights) {
+        CpuInfo cpu = CpuInfo.current();
         out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
+        out.printf("cpu:     %s%n", cpu.describe());
         // Limits of this machine, now: other machines (and a busy host) differ too much for constants.
         KernelBench probes = new KernelBench(new PrintWriter(java.io.Writer.nullWriter()), 2, 1024);
         double fmaPerThread = probes.fmaProbe(threads).median() / threads;
         double readGbs = probes.memoryProbe(threads).median();
+        double fmaPeak = fmaPerThread * threads;
         out.printf("probes:  FP32 FMA %.1f GFLOP/s per thread, memory read %.1f GB/s with %d threads (bench kernels' probes)%n",
                 fmaPerThread, readGbs, threads);
-        boolean peakReset = resetPeakMemory();   // the probe's buffer (freed now) must not count as the model's memory
+        resetPeakRss(); // the peak below is the model's, not the probe buffer's
         long t0 = System.nanoTime();
-        try (InternVLModel m = InternVLModel.load(dir)) {
+        try (InternVLModel m = InternVLModel.load(dir, weights)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
-            out.printf("load:    %.2f s (maps the weights; pages are read on first use)%n", loadS);
+            WeightMemory mem = m.checkpoint().memory();
+            String where = mem.copies() ? "copy" : "mmap";
+            out.printf("load:    %.2f s (%s)%n", loadS, mem.copies()
+                    ? String.format("weights copied into anonymous memory with huge pages: %.2f GB", mem.copiedBytes() / 1e9)
+                    : "weights memory-mapped; pages are read on first use");
             out.flush();
 
+            double visionS = Double.NaN, visionShare = Double.NaN;
             if (tiles > 0) {
                 int size = m.imageSize();
                 float[] pv = new float[tiles * 3 * size * size];
@@ -48,8 +90,10 @@ final class ModelBench {
                 double msPerTile = (System.nanoTime() - v0) / 1e6 / tiles, cpuS = (cpuNanos() - c0) / 1e9;
                 double gflop = visionGflopPerTile(m);
                 double gflops = gflop / (msPerTile / 1e3);
+                visionS = msPerTile / 1e3;
+                visionShare = gflops / fmaPeak;
                 out.printf("vision:  %.0f ms per tile (%.0f GFLOP/tile -> %.1f GFLOP/s = %.1f%% of FP32 FMA peak %.0f GFLOP/s at %d threads)%n",
-                        msPerTile, gflop, gflops, 100 * gflops / (fmaPerThread * threads), fmaPerThread * threads, threads);
+                        msPerTile, gflop, gflops, 100 * visionShare, fmaPeak, threads);
                 out.printf("         per CPU-second: %.1f GFLOP/s = %.1f%% of one thread's peak (process CPU %.1f s of %.1f s wall)%n",
                         gflop * tiles / cpuS, 100 * gflop * tiles / cpuS / fmaPerThread, cpuS, msPerTile * tiles / 1e3);
                 out.flush();
@@ -62,7 +106,7 @@ final class ModelBench {
             // first touch: one token through the LLM reads every weight page once (from disk if not cached)
             long w0 = System.nanoTime();
             llm.forward(llm.newCache(), new int[] {1}, null, -1, true);
-            out.printf("warm-up: %.1f s for one token (pages the LLM weights in)%n", (System.nanoTime() - w0) / 1e9);
+            out.printf("warm-up: %.1f s for one token (first touch of the LLM weights, and the JIT)%n", (System.nanoTime() - w0) / 1e9);
             out.flush();
             KvCache cache = llm.newCache(promptTokens + decodeTokens);
             long p0 = System.nanoTime(), pc0 = cpuNanos();
@@ -70,7 +114,7 @@ final class ModelBench {
             double prefillS = (System.nanoTime() - p0) / 1e9, prefillCpu = (cpuNanos() - pc0) / 1e9;
             double prefillTps = promptTokens / prefillS;
             double prefillGflopPerToken = 2.0 * llmMatrixWeights(llm.config(), false) / 1e9;
-            double prefillBound = fmaPerThread * threads / prefillGflopPerToken;
+            double prefillBound = fmaPeak / prefillGflopPerToken;
             out.printf("prefill: %.2f tokens/s (%d tokens in %.1f s; %.1f GFLOP/token -> bound %.1f tokens/s at FP32 peak, %d threads: %.1f%%)%n",
                     prefillTps, promptTokens, prefillS, prefillGflopPerToken, prefillBound, threads, 100 * prefillTps / prefillBound);
             out.printf("         per CPU-second: %.2f tokens/s = %.1f%% of one thread's bound %.1f (process CPU %.1f s)%n",
@@ -93,9 +137,21 @@ final class ModelBench {
             out.printf("         process CPU %.1f s for %.1f s wall (%.0f%% of %d threads; the rest is waiting for the machine or the disk)%n",
                     decodeCpu, decodeS, 100 * decodeCpu / decodeS / threads, threads);
             long hwm = procStatusKb("VmHWM"), total = memTotalKb();
-            out.printf("memory:  peak resident %.2f GiB (VmHWM%s; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
-                    hwm / 1048576.0, peakReset ? " since the probes" : ", the probe's buffer included", 100.0 * hwm / total, total / 1048576.0);
+            out.printf("memory:  peak resident %.2f GiB (VmHWM after the probes; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
+                    hwm / 1048576.0, 100.0 * hwm / total, total / 1048576.0);
             out.flush();
+            return new Figures(cpu.model() + (cpu.family() >= 0 ? " (family " + cpu.family() + ")" : ""), cpu.vectorBits(), threads, where,
+                    fmaPeak, readGbs, loadS, visionS, prefillTps, decodeTps, visionShare, prefillTps / prefillBound, decodeTps / bound,
+                    hwm / 1048576.0);
+        }
+    }
+
+    /** Resets VmHWM to the current resident size (Linux: writing 5 to clear_refs); ignored elsewhere. */
+    static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // the peak then includes what came before
         }
     }
 
@@ -131,16 +187,6 @@ final class ModelBench {
         int b = 0;
         for (int i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;
         return b;
-    }
-
-    /** Resets the peak resident size (VmHWM) to the current one (Linux 4.0+, /proc/PID/clear_refs "5"). */
-    static boolean resetPeakMemory() {
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-            return true;
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return false;
-        }
     }
 
     static long procStatusKb(String key) {

@@ -29,15 +29,20 @@ public final class Checkpoint implements AutoCloseable {
     private final List<SafeTensorsFile> files;
     private final Map<String, TensorInfo> tensors;
     private final Path tensorListFile;
+    private final WeightMemory memory;
+    private final Map<String, Weight> placed = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Checkpoint(Path dir, InternVLConfig config, GenerationConfig generationConfig, List<SafeTensorsFile> files,
-            Map<String, TensorInfo> tensors, Path tensorListFile) {
+            Map<String, TensorInfo> tensors, Path tensorListFile, WeightMemory.Mode mode) {
         this.dir = dir;
         this.config = config;
         this.generationConfig = generationConfig;
         this.files = files;
         this.tensors = tensors;
         this.tensorListFile = tensorListFile;
+        long bytes = 0;
+        for (TensorInfo t : tensors.values()) bytes += t.byteSize();
+        this.memory = WeightMemory.of(mode, bytes);
     }
 
     /** Opens and validates: every tensor the model needs must be present with the shape config.json implies. */
@@ -50,6 +55,11 @@ public final class Checkpoint implements AutoCloseable {
      * (headers, index, config), so a partial checkpoint can still be inspected.
      */
     public static Checkpoint open(Path dir, boolean checkModelTensors) {
+        return open(dir, checkModelTensors, WeightMemory.Mode.fromSystemProperty());
+    }
+
+    /** As {@link #open(Path, boolean)}, with the weights held as mode says (see {@link WeightMemory}). */
+    public static Checkpoint open(Path dir, boolean checkModelTensors, WeightMemory.Mode mode) {
         if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a checkpoint directory (no such directory)");
         InternVLConfig config = InternVLConfig.read(dir.resolve(CONFIG));
         GenerationConfig generation = GenerationConfig.read(dir);
@@ -71,7 +81,7 @@ public final class Checkpoint implements AutoCloseable {
                 tensors.putAll(f.tensors());
             }
             Checkpoint ckpt = new Checkpoint(dir, config, generation, Collections.unmodifiableList(files),
-                    Collections.unmodifiableMap(tensors), listFile);
+                    Collections.unmodifiableMap(tensors), listFile, mode);
             if (checkModelTensors) ckpt.validate();
             return ckpt;
         } catch (RuntimeException e) {
@@ -184,10 +194,18 @@ public final class Checkpoint implements AutoCloseable {
         return t;
     }
 
-    /** A 2-D weight [rows, cols], a view over the mapped file. */
+    /**
+     * A 2-D weight [rows, cols]: a view over the mapped file, or its copy in anonymous memory (see
+     * {@link WeightMemory}); asking twice gives the same one.
+     */
     public Weight weight(String name, int rows, int cols) {
         TensorInfo t = tensor(name, rows, cols);
-        return Weight.of(t.dtype(), t.data(), rows, cols);
+        return placed.computeIfAbsent(name, n -> Weight.of(t.dtype(), memory.place(t.data()), rows, cols));
+    }
+
+    /** Where the weights live (mapped or copied), and how many bytes were copied. */
+    public WeightMemory memory() {
+        return memory;
     }
 
     /** A small tensor (norm weight, bias, embedding) widened to float32 on the heap. */
@@ -197,6 +215,7 @@ public final class Checkpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        memory.close();
         files.forEach(SafeTensorsFile::close);
     }
 

@@ -7,7 +7,9 @@ import java.util.stream.IntStream;
 import org.internvl4j.checkpoint.Checkpoint;
 import org.internvl4j.checkpoint.CheckpointException;
 import org.internvl4j.checkpoint.LlmConfig;
+import java.lang.foreign.MemorySegment;
 import org.internvl4j.tensor.Activations;
+import org.internvl4j.tensor.F32Weight;
 import org.internvl4j.tensor.MatMul;
 import org.internvl4j.tensor.Norms;
 import org.internvl4j.tensor.Ops;
@@ -224,33 +226,45 @@ public final class InternLM2 {
         return logits;
     }
 
+    /**
+     * The activations of one pass through the stack, allocated once per pass and reused by every layer
+     * (per-layer arrays of a 512-row prefill were ~150 MB of garbage per layer).
+     */
+    private record Scratch(float[] xn, float[] o, float[] qkv, float[] q, float[] attn, float[] gate, float[] up) {
+        static Scratch of(LlmConfig c, int rows) {
+            int d = c.hiddenSize(), hd = c.headDim(), h = c.numAttentionHeads(), kv = c.numKeyValueHeads(), inter = c.intermediateSize();
+            return new Scratch(new float[rows * d], new float[rows * d], new float[rows * (h + 2 * kv) * hd], new float[rows * h * hd],
+                    new float[rows * h * hd], new float[rows * inter], new float[rows * inter]);
+        }
+    }
+
     /** All decoder layers over x [rows, hidden] (in place), then the new tokens are committed to their caches. */
     private void stack(float[] x, int[] start, List<KvCache> caches, List<int[]> tokens, float[] cos, float[] sin) {
         int rows = start[caches.size()];
-        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, rows, start, caches, cos, sin);
+        Scratch scratch = Scratch.of(config, rows);
+        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, rows, start, caches, cos, sin, scratch);
         for (int s = 0; s < caches.size(); s++) caches.get(s).commit(tokens.get(s), tokens.get(s).length);
     }
 
     /** modeling_internlm2.py InternLM2DecoderLayer.forward; x: [rows, hidden], updated in place. */
-    private void layer(int index, Layer w, float[] x, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin) {
+    private void layer(int index, Layer w, float[] x, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin, Scratch sc) {
         int d = config.hiddenSize(), inter = config.intermediateSize();
-        float[] xn = new float[rows * d];
+        float[] xn = sc.xn(), o = sc.o();
         // h = x + wo(attention(attention_norm(x)))
         rmsNormRows(x, w.attentionNorm(), xn, rows);
-        float[] attn = attention(index, w, xn, rows, start, caches, cos, sin);
-        float[] o = new float[rows * d];
+        float[] attn = attention(index, w, xn, rows, start, caches, cos, sin, sc);
         if (w.woBias() != null) MatMul.matMul(w.wo(), w.woBias(), attn, rows, o);
-        else MatMul.matMul(w.wo(), attn, rows, o);
+        else MatMul.matMul(w.wo(), attn, 0, rows, o, 0);
         addRows(x, o, rows, d);
         // out = h + w2(silu(w1(n)) * w3(n)), n = ffn_norm(h)
         rmsNormRows(x, w.ffnNorm(), xn, rows);
-        float[] gate = new float[rows * inter], up = new float[rows * inter];
-        MatMul.matMul(w.w1(), xn, rows, gate);
-        MatMul.matMul(w.w3(), xn, rows, up);
+        float[] gate = sc.gate(), up = sc.up();
+        MatMul.matMul(w.w1(), xn, 0, rows, gate, 0);
+        MatMul.matMul(w.w3(), xn, 0, rows, up, 0);
         Parallel.forRange(rows, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) Activations.siluMul(gate, r * inter, up, r * inter, inter);
         });
-        MatMul.matMul(w.w2(), gate, rows, o);
+        MatMul.matMul(w.w2(), gate, 0, rows, o, 0);
         addRows(x, o, rows, d);
     }
 
@@ -272,14 +286,14 @@ public final class InternLM2 {
      * modeling_internlm2.py InternLM2Attention.forward for all rows; returns [rows, heads * headDim].
      * New keys and values are written into each sequence's cache at positions past .. past + n - 1.
      */
-    private float[] attention(int index, Layer w, float[] xn, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin) {
+    private float[] attention(int index, Layer w, float[] xn, int rows, int[] start, List<KvCache> caches, float[] cos, float[] sin, Scratch sc) {
         int h = config.numAttentionHeads(), kv = config.numKeyValueHeads(), g = config.groups(), hd = config.headDim();
         int qkvDim = (h + 2 * kv) * hd, qDim = h * hd, kvDim = kv * hd, half = hd / 2;
-        float[] qkv = new float[rows * qkvDim];
+        float[] qkv = sc.qkv();
         if (w.wqkvBias() != null) MatMul.matMul(w.wqkv(), w.wqkvBias(), xn, rows, qkv);
-        else MatMul.matMul(w.wqkv(), xn, rows, qkv);
+        else MatMul.matMul(w.wqkv(), xn, 0, rows, qkv, 0);
 
-        float[] q = new float[rows * qDim];
+        float[] q = sc.q();
         for (int s = 0; s < caches.size(); s++) {
             KvCache cache = caches.get(s);
             float[] keys = cache.keys(index), values = cache.values(index);
@@ -292,15 +306,65 @@ public final class InternLM2 {
             }
         }
 
-        // scores = q k^T / sqrt(hd), causal, fp32 softmax, @ v; parallel over (sequence, head)
-        float[] out = new float[rows * qDim];
-        Parallel.forRange(caches.size() * h, 1, (t0, t1) -> {
+        // scores = q k^T / sqrt(hd), causal, fp32 softmax, @ v. Sequences with many new rows (prefill) run
+        // as matrix products per kv head; the others (decode) one dot per key, parallel over (sequence, head).
+        float[] out = sc.attn();
+        Arrays.fill(out, 0, rows * qDim, 0f); // the per-key path accumulates into it
+        List<Integer> few = new ArrayList<>();
+        for (int s = 0; s < caches.size(); s++) {
+            if (start[s + 1] - start[s] >= BLOCKED_ATTENTION_ROWS) attendBlocked(caches.get(s), index, q, start[s], start[s + 1], out);
+            else few.add(s);
+        }
+        Parallel.forRange(few.size() * h, 1, (t0, t1) -> {
             for (int task = t0; task < t1; task++) {
-                int seq = task / h;
+                int seq = few.get(task / h);
                 attendHead(caches.get(seq), index, task % h, q, start[seq], start[seq + 1], out);
             }
         });
         return out;
+    }
+
+    /** From this many new rows of one sequence on, attention runs as blocked matrix products. */
+    static final int BLOCKED_ATTENTION_ROWS = 16;
+
+    /**
+     * Attention of rows [r0, r1) of one sequence as matrix products, per kv head for its G query heads
+     * together: scores [G*n, keys] = Q K^T, a causal softmax per row (masked keys get weight 0), then
+     * out = scores V, computed as (V^T)-weighted products so both run on the tiled matMul.
+     */
+    private void attendBlocked(KvCache cache, int layer, float[] q, int r0, int r1, float[] out) {
+        int hd = config.headDim(), g = config.groups(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
+        int n = r1 - r0, past = cache.length(), total = past + n, m = g * n;
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        float scale = (float) Math.sqrt(hd);
+        float[] kh = new float[total * hd], vt = new float[hd * total], qg = new float[m * hd], scores = new float[m * total], og = new float[m * hd];
+        F32Weight kw = new F32Weight(MemorySegment.ofArray(kh), total, hd), vw = new F32Weight(MemorySegment.ofArray(vt), hd, total);
+        for (int kvHead = 0; kvHead < config.numKeyValueHeads(); kvHead++) {
+            int kvOff = kvHead * hd;
+            for (int k = 0; k < total; k++) {
+                System.arraycopy(keys, k * kvDim + kvOff, kh, k * hd, hd);
+                for (int e = 0; e < hd; e++) vt[e * total + k] = values[k * kvDim + kvOff + e];
+            }
+            for (int j = 0; j < g; j++) {
+                int head = kvHead * g + j;
+                for (int r = 0; r < n; r++) System.arraycopy(q, (r0 + r) * qDim + head * hd, qg, (j * n + r) * hd, hd);
+            }
+            MatMul.matMul(kw, qg, 0, m, scores, 0);
+            Parallel.forRange(m, 8, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int len = past + i % n + 1; // causal: keys 0 .. pos
+                    int off = i * total;
+                    for (int k = 0; k < len; k++) scores[off + k] /= scale;
+                    Softmax.softmax(scores, off, len); // fp32 softmax, as the reference upcasts
+                    Arrays.fill(scores, off + len, off + total, 0f);
+                }
+            });
+            MatMul.matMul(vw, scores, 0, m, og, 0);
+            for (int j = 0; j < g; j++) {
+                int head = kvHead * g + j;
+                for (int r = 0; r < n; r++) System.arraycopy(og, (j * n + r) * hd, out, (r0 + r) * qDim + head * hd, hd);
+            }
+        }
     }
 
     /** One query head over rows [r0, r1) of one sequence, whose new keys are already in its cache. */

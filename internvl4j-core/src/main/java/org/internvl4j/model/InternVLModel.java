@@ -3,6 +3,7 @@ package org.internvl4j.model;
 import java.nio.file.Path;
 import java.util.Set;
 import org.internvl4j.checkpoint.Checkpoint;
+import org.internvl4j.checkpoint.WeightMemory;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.llm.InternLM2;
 import org.internvl4j.vision.InternViT;
@@ -34,7 +35,12 @@ public final class InternVLModel implements AutoCloseable {
 
     /** Opens the checkpoint directory and builds the three parts (maps, does not read, the weights). */
     public static InternVLModel load(Path dir) {
-        Checkpoint ckpt = Checkpoint.open(dir);
+        return load(dir, WeightMemory.Mode.fromSystemProperty());
+    }
+
+    /** As {@link #load(Path)}, with the weights held as mode says (copied into anonymous memory or mapped). */
+    public static InternVLModel load(Path dir, WeightMemory.Mode mode) {
+        Checkpoint ckpt = Checkpoint.open(dir, true, mode);
         try {
             InternVLConfig c = ckpt.config();
             InternViT vision = InternViT.load(ckpt, c.forceImageSize(), c.selectLayer());
@@ -67,6 +73,11 @@ public final class InternVLModel implements AutoCloseable {
     /** The eos ids of generation_config.json (the chat layer adds {@code <|im_end|>} itself). */
     public Set<Integer> generationEosIds() {
         return generationEosIds;
+    }
+
+    /** The opened checkpoint (its files, and where its weights live). */
+    public Checkpoint checkpoint() {
+        return checkpoint;
     }
 
     public InternViT vision() {
