@@ -25,7 +25,8 @@ import org.internvl4j.tensor.Weight;
  * same thread count just before the kernels, because this machine's bandwidth swings over minutes.
  */
 final class KernelBench {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The probes run at the kernels' vector width (see internvl.vector.bits), so shares compare like with like. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(org.internvl4j.tensor.MatMul.vectorBits()));
     /** Weights cycled through in matrix-vector runs, so they come from memory and not the last-level cache. */
     private static final long MIN_STREAMED_BYTES = 512L << 20;
 
@@ -101,6 +102,8 @@ final class KernelBench {
         out.printf("# internvl bench kernels — %s, %d available processors, %d-bit vectors, Java %s%n",
                 Instant.now().truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
                 F.vectorBitSize(), Runtime.version());
+        out.printf("# cpu: %s; matMul register tile %d rows%n", org.internvl4j.tensor.CpuInfo.current().describe(),
+                org.internvl4j.tensor.MatMul.tileRowCount());
         out.flush();
         List<Result> results = new ArrayList<>();
         try {

@@ -60,7 +60,7 @@ final class ModelBench {
     Figures run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads, WeightMemory.Mode weights) {
         CpuInfo cpu = CpuInfo.current();
         out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
-        out.printf("cpu:     %s%n", cpu.describe());
+        out.printf("cpu:     %s; matMul register tile %d rows%n", cpu.describe(), org.internvl4j.tensor.MatMul.tileRowCount());
         // Limits of this machine, now: other machines (and a busy host) differ too much for constants.
         KernelBench probes = new KernelBench(new PrintWriter(java.io.Writer.nullWriter()), 2, 1024);
         double fmaPerThread = probes.fmaProbe(threads).median() / threads;

@@ -27,14 +27,35 @@ import jdk.incubator.vector.VectorOperators;
 public final class MatMul {
     /** Below this many tokens matMul streams weight rows instead of tiling. */
     static final int TILE_MIN_TOKENS = 8;
-    /**
-     * Register tile: MR weight rows by 2 vectors of tokens. With 32 vector registers (AVX-512) 6 rows
-     * (12 accumulators) fit; with 16 (AVX2) C2 spills them, and 4 rows (8 accumulators) run faster.
-     */
-    private static final int MR = F.vectorBitSize() >= 512 ? 6 : 4;
+    /** Register tile: MR weight rows by 2 vectors of tokens (12 accumulators with 6 rows, 8 with 4). */
+    private static final int MR = tileRows();
     private static final int NT = 2 * L;
-    /** K block: a 2L-token slice of packed x is KC * NT floats and stays in L1. */
-    private static final int KC = 128;
+    /**
+     * Measured on Zen 5, 1 thread, 512 x 4096x4096 (docs/PERFORMANCE.md): at 512 bits 6 rows ran at
+     * 181 GFLOP/s, 8 rows (16 accumulators) at 30; at 256 bits 4 rows ran at 100, 6 at 93.
+     * {@code -Dinternvl.tile.rows=4|6} overrides the choice for measuring.
+     */
+    private static int tileRows() {
+        String v = System.getProperty("internvl.tile.rows", "").trim();
+        if (v.isEmpty()) return F.vectorBitSize() >= 512 ? 6 : 4;
+        return switch (v) {
+            case "4" -> 4;
+            case "6" -> 6;
+            default -> throw new IllegalArgumentException("internvl.tile.rows must be 4 or 6, got '" + v + "'");
+        };
+    }
+
+    /** The register tile's weight rows (see {@link #tileRows}), for reports. */
+    public static int tileRowCount() {
+        return MR;
+    }
+
+    /**
+     * K block (-Dinternvl.tile.k overrides it). Zen 5, 1 thread, 512 x 4096x4096, 6 rows at 512 bits:
+     * 64 -> 165, 128 -> 170, 256 -> 181, 512 -> 187 GFLOP/s; at 256 bits 128 and 256 ran alike (~89).
+     * A 2L-token slice of packed x is KC * NT floats and stays in L1 (32 KiB at 512 bits).
+     */
+    private static final int KC = Integer.getInteger("internvl.tile.k", F.vectorBitSize() >= 512 ? 256 : 128);
     /** Rows widened per K block (a multiple of 4 and 6); their outputs for all tokens stay in L2. */
     private static final int RB = 96;
 
