@@ -21,7 +21,7 @@ import org.internvl4j.image.ImagePreprocessor;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.image.VideoFrames;
 import org.internvl4j.image.VideoLoader;
-import org.internvl4j.tokenizer.InternLM2Tokenizer;
+import org.internvl4j.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -151,7 +151,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /** The --logprobs table: each step's chosen token, then the top K with their log-probabilities. */
-    static void printLogprobs(PrintWriter out, ChatResult r, InternLM2Tokenizer tok) {
+    static void printLogprobs(PrintWriter out, ChatResult r, Tokenizer tok) {
         out.println();
         out.printf("%4s  %-16s %9s  %s%n", "step", "token", "logprob", "top alternatives (logprob)");
         int[] ids = r.tokenIds();
@@ -173,7 +173,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return '"' + token.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\"", "\\\"") + '"';
     }
 
-    static String toJson(ChatResult r, InternLM2Tokenizer tok) {
+    static String toJson(ChatResult r, Tokenizer tok) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode o = m.createObjectNode();
         ArrayNode p = o.putArray("prompt_token_ids");

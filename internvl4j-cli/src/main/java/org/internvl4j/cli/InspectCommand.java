@@ -89,7 +89,9 @@ public final class InspectCommand implements Callable<Integer> {
         out.printf("language      hidden %d, %d layers, %d heads (%d kv, head dim %d), ffn %d, vocab %d, rope theta %s%s, max pos %d%s%n",
                 l.hiddenSize(), l.numHiddenLayers(), l.numAttentionHeads(), l.numKeyValueHeads(), l.headDim(), l.intermediateSize(),
                 l.vocabSize(), number(l.ropeTheta()),
-                l.ropeScaling() == null ? "" : " " + l.ropeScaling().type() + " x" + number(l.ropeScaling().factor()),
+                l.ropeScaling() == null ? ""
+                        : l.ropeScaling().longRope() ? " LongRoPE (" + l.ropeScaling().type() + ", original " + l.ropeScaling().originalMaxPositionEmbeddings() + ")"
+                        : " " + l.ropeScaling().type() + " x" + number(l.ropeScaling().factor()),
                 l.maxPositionEmbeddings(), l.bias() ? ", bias" : "");
         out.printf("files         %d safetensors file%s%n", s.files(), s.files() == 1 ? "" : "s");
         out.printf("%n%-16s %8s %16s %16s  %s%n", "part", "tensors", "parameters", "bytes", "dtypes");

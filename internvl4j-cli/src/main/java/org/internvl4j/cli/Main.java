@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             HelpCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
+            ServeCommand.class,
             DownloadCommand.class,
             InspectCommand.class,
             PreprocessCommand.class,
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             MakeTinyCommand.class,
             MakeSyntheticCommand.class,
+            SparkCaptionCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -13,8 +13,8 @@ import picocli.CommandLine.Parameters;
         header = "Writes a random-weight checkpoint with InternVL2-8B's shapes.",
         mixinStandardHelpOptions = true,
         description = {
-            "Writes a random-weight checkpoint with the real InternVL2-8B shapes (bf16, sharded, about 16 GB) for "
-                + "`internvl bench model`. The weights mean nothing; there is no tokenizer."
+            "Writes a random-weight checkpoint with the real shapes of an InternVL2 size (bf16, sharded; 8B is about 16 GB, "
+                + "1B about 1.9 GB) for `internvl bench model`. The weights mean nothing; there is no tokenizer."
         })
 public final class MakeSyntheticCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Directory to write (created).")
@@ -25,6 +25,10 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
 
     @Option(names = "--tiny", description = "Write tiny shapes instead (a few MB), to try the commands quickly.")
     boolean tiny;
+
+    @Option(names = "--like", defaultValue = "internvl2-8b", paramLabel = "MODEL",
+            description = "internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE})")
+    String like;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -44,7 +48,7 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SyntheticCheckpoint.Spec s = tiny ? tinySpec() : SyntheticCheckpoint.internVL2_8B();
+        SyntheticCheckpoint.Spec s = tiny ? tinySpec() : SyntheticCheckpoint.like(like);
         long t0 = System.nanoTime();
         long bytes;
         // the writer streams shard after shard; the bar follows the bytes already on disk

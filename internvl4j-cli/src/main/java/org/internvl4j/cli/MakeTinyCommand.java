@@ -29,8 +29,16 @@ public final class MakeTinyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Output directory (created; files of the same names are replaced).")
     Path dir;
 
-    @Option(names = "--variant", defaultValue = "a", paramLabel = "a|b|c", description = "Which tiny model: a, b or c (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--variant", defaultValue = "a", paramLabel = "a|b|c",
+            description = "Which tiny InternLM2 model: a, b or c (default: ${DEFAULT-VALUE}).")
     String variant;
+
+    @Option(names = "--arch", defaultValue = "internlm2", paramLabel = "ARCH",
+            description = "Language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
+                    + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
+                    + "LongRoPE, phi3-chat, no tokenizer files) or llama (InternVL2-40B scaled down: Llama, Hermes-2, no tokenizer files) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String arch;
 
     @Option(names = "--seed", paramLabel = "N", description = "Weight seed (default: 101, 202, 303 for a, b, c).")
     Long seed;
@@ -71,7 +79,22 @@ public final class MakeTinyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TinyCheckpoint.Variant v = TinyCheckpoint.Variant.parse(variant);
+        TinyCheckpoint.Variant v = switch (arch.toLowerCase(java.util.Locale.ROOT)) {
+            case "internlm2" -> TinyCheckpoint.Variant.parse(variant);
+            case "qwen2" -> {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch qwen2");
+                }
+                yield TinyCheckpoint.Variant.QWEN2;
+            }
+            case "phi3", "llama" -> {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch " + arch);
+                }
+                yield arch.equalsIgnoreCase("phi3") ? TinyCheckpoint.Variant.PHI3 : TinyCheckpoint.Variant.LLAMA;
+            }
+            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama)");
+        };
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
                 .withTokenizer(tokenizer(v)).withOverrides(overrides);
         if (seed != null) o = o.withSeed(seed);
@@ -84,6 +107,18 @@ public final class MakeTinyCommand implements Callable<Integer> {
     }
 
     private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
+        if (v == TinyCheckpoint.Variant.PHI3 || v == TinyCheckpoint.Variant.LLAMA) {
+            if (vocabFrom != null || tokenizerFrom != null || corpus != null) {
+                throw new IllegalArgumentException("--arch " + arch + " writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
+            }
+            return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+        }
+        if (v == TinyCheckpoint.Variant.QWEN2) {
+            if (vocabFrom != null || tokenizerFrom != null || corpus != null || pieces != null) {
+                throw new IllegalArgumentException("--arch qwen2 writes its own byte-level tokenizer; only --no-tokenizer goes with it");
+            }
+            return noTokenizer ? new TinyTokenizer.None(v.defaultPieces()) : new TinyTokenizer.ByteLevel();
+        }
         int sources = (vocabFrom != null ? 1 : 0) + (tokenizerFrom != null ? 1 : 0) + (noTokenizer ? 1 : 0);
         if (sources > 1) throw new IllegalArgumentException("give at most one of --vocab-from, --tokenizer-from and --no-tokenizer");
         if ((sources > 0 && corpus != null) || (pieces != null && (vocabFrom != null || tokenizerFrom != null))) {
@@ -107,6 +142,7 @@ public final class MakeTinyCommand implements Callable<Integer> {
         return switch (t) {
             case TinyTokenizer.Trained tr -> "tokenizer trained on " + (tr.corpus() == null ? "the built-in corpus" : tr.corpus());
             case TinyTokenizer.None n -> "no tokenizer files";
+            case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json";
             case TinyTokenizer.FromModel m -> "tokenizer.model from " + m.model();
             case TinyTokenizer.FromDir d -> "tokenizer files from " + d.source();
         };

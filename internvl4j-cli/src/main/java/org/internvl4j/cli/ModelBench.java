@@ -11,7 +11,7 @@ import org.internvl4j.checkpoint.WeightMemory;
 import org.internvl4j.tensor.CpuInfo;
 import org.internvl4j.checkpoint.LlmConfig;
 import org.internvl4j.checkpoint.VisionConfig;
-import org.internvl4j.llm.InternLM2;
+import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
 
@@ -99,7 +99,7 @@ final class ModelBench {
                 out.flush();
             }
 
-            InternLM2 llm = m.llm();
+            CausalLM llm = m.llm();
             int[] ids = new int[promptTokens];
             SplittableRandom r = new SplittableRandom(2);
             for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(llm.vocabSize() - 3);

@@ -48,8 +48,8 @@ public final class ModelOption {
         }
     }
 
-    static final List<String> TOKENIZER_FILES = List.of("tokenizer.model", "tokenizer_config.json", "added_tokens.json",
-            "special_tokens_map.json", "config.json");
+    static final List<String> TOKENIZER_FILES = List.of("tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+            "added_tokens.json", "special_tokens_map.json", "config.json");
 
     public Path resolve(DownloadListener listener) {
         Path dir = ModelLocator.resolve(model, listener);

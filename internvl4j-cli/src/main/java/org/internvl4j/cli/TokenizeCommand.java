@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.internvl4j.tokenizer.InternLM2Tokenizer;
+import org.internvl4j.tokenizer.Tokenizer;
 import org.internvl4j.tokenizer.TokenizerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,10 +21,12 @@ import picocli.CommandLine.Option;
 /** {@code internvl tokenize}: JSON lines in, JSON lines out, with the checkpoint's tokenizer. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         header = "Tokenizes or decodes JSON lines with a model's tokenizer.",
-        description = {"Tokenizes JSON lines {\"text\": ...} from stdin into {\"ids\": [...]} lines (with the <s> the "
-                + "reference adds), or with --decode turns {\"ids\": [...]} lines into {\"text\": ...} lines.",
+        description = {"Tokenizes JSON lines {\"text\": ...} from stdin into {\"ids\": [...]} lines (with the special "
+                + "tokens the tokenizer adds: InternLM2's <s>, or what tokenizer.json's post-processor says), or with "
+                + "--decode turns {\"ids\": [...]} lines into {\"text\": ...} lines.",
             "Only the tokenizer files of the model are read (tokenizer.model, tokenizer_config.json, added_tokens.json, "
-                + "special_tokens_map.json); for a hub id only they are downloaded, not the weights."})
+                + "special_tokens_map.json; or tokenizer.json and tokenizer_config.json for byte-level BPE); for a hub id "
+                + "only they are downloaded, not the weights."})
 public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
@@ -35,7 +37,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--keep-special-tokens", description = "With --decode: keep special tokens (skip_special_tokens=False).")
     boolean keepSpecial;
 
-    @Option(names = "--no-bos", description = "Encode without the leading <s> (add_special_tokens=False).")
+    @Option(names = "--no-bos", description = "Encode without the special tokens such as <s> (add_special_tokens=False).")
     boolean noBos;
 
     InputStream in = System.in;
@@ -44,9 +46,9 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        InternLM2Tokenizer tok;
+        Tokenizer tok;
         try {
-            tok = InternLM2Tokenizer.load(model.resolveTokenizer());
+            tok = Tokenizer.load(model.resolveTokenizer());
         } catch (TokenizerException | org.internvl4j.hub.HubException e) {
             err.println("internvl tokenize: " + e.getMessage());
             return 1;

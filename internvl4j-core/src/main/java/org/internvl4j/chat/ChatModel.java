@@ -15,8 +15,8 @@ import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
-import org.internvl4j.tokenizer.InternLM2Tokenizer;
-import org.internvl4j.tokenizer.StreamingDetokenizer;
+import org.internvl4j.tokenizer.Detokenizer;
+import org.internvl4j.tokenizer.Tokenizer;
 
 /**
  * {@code InternVLChatModel.chat()} and {@code batch_chat()} in Java: builds the prompt with the checkpoint's
@@ -25,7 +25,7 @@ import org.internvl4j.tokenizer.StreamingDetokenizer;
  */
 public final class ChatModel implements AutoCloseable {
     private final InternVLModel model;
-    private final InternLM2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
     private final ConversationTemplate template;
     private final Generator generator;
     private final int imageContextId;
@@ -33,11 +33,11 @@ public final class ChatModel implements AutoCloseable {
     private final boolean ownsModel;
 
     /** Wraps a loaded model; {@link #close} leaves it open (its owner closes it). */
-    public ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator) {
+    public ChatModel(InternVLModel model, Tokenizer tokenizer, Generator generator) {
         this(model, tokenizer, generator, false);
     }
 
-    private ChatModel(InternVLModel model, InternLM2Tokenizer tokenizer, Generator generator, boolean ownsModel) {
+    private ChatModel(InternVLModel model, Tokenizer tokenizer, Generator generator, boolean ownsModel) {
         this.ownsModel = ownsModel;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -47,11 +47,14 @@ public final class ChatModel implements AutoCloseable {
         this.stopId = requireToken(template.stopString());
     }
 
-    /** Loads the checkpoint and its tokenizer from a Hugging Face model directory; {@link #close} unmaps it. */
+    /**
+     * Loads the checkpoint and its tokenizer from a Hugging Face model directory ({@link Tokenizer#load} picks
+     * SentencePiece or byte-level BPE from the files); {@link #close} unmaps it.
+     */
     public static ChatModel load(Path dir) {
         InternVLModel m = InternVLModel.load(dir);
         try {
-            return new ChatModel(m, InternLM2Tokenizer.load(dir), new Generator(m), true);
+            return new ChatModel(m, Tokenizer.load(dir), new Generator(m), true);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -71,7 +74,7 @@ public final class ChatModel implements AutoCloseable {
         return model;
     }
 
-    public InternLM2Tokenizer tokenizer() {
+    public Tokenizer tokenizer() {
         return tokenizer;
     }
 
@@ -245,7 +248,7 @@ public final class ChatModel implements AutoCloseable {
         }
         boolean watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
         boolean[] stopString = new boolean[n];   // ended by a stop string: finish reason STOP, as OpenAI, vLLM and HF
-        List<StreamingDetokenizer> detokenizers = new ArrayList<>();
+        List<Detokenizer> detokenizers = new ArrayList<>();
         ResponseText[] texts = new ResponseText[n];
         for (int i = 0; i < n; i++) {
             detokenizers.add(watchText ? tokenizer.newStreamingDetokenizer(true) : null);

@@ -130,6 +130,11 @@ public final class ChatSession {
     private boolean reusable(int promptTokens) {
         LlmConfig c = chat.model().llm().config();
         boolean dynamic = c.ropeScaling() != null && "dynamic".equals(c.ropeScaling().type());
+        if (c.ropeScaling() != null && c.ropeScaling().longRope()) {
+            // LongRoPE (Phi-3) likewise: short factors up to original_max_position_embeddings, long ones past it
+            int limit = c.ropeScaling().originalMaxPositionEmbeddings();
+            return highWater <= limit && promptTokens <= limit;
+        }
         return !dynamic || (highWater <= c.maxPositionEmbeddings() && promptTokens <= c.maxPositionEmbeddings());
     }
 

@@ -7,13 +7,13 @@ import java.util.Map;
 /**
  * Every tensor an InternVL2 model loads, with the shape that config.json implies. The official
  * modules load strictly, so this list is exact: validation, make-tiny and inspect all use it.
- * Names and shapes follow modeling_intern_vit.py, modeling_internvl_chat.py (mlp1) and
- * modeling_internlm2.py; Linear weights are [out, in].
+ * Names and shapes follow modeling_intern_vit.py, modeling_internvl_chat.py (mlp1) and, for the language
+ * model, its {@link LlmArchitecture} table; Linear weights are [out, in].
  */
 public final class InternVLTensors {
     public static final String VISION_PREFIX = "vision_model.";
     public static final String PROJECTOR_PREFIX = "mlp1.";
-    public static final String LLM_PREFIX = "language_model.";
+    public static final String LLM_PREFIX = LlmArchitecture.LLM_PREFIX;
 
     private InternVLTensors() {
     }
@@ -97,28 +97,9 @@ public final class InternVLTensors {
         out.put(PROJECTOR_PREFIX + "3.bias", shape(dl));
     }
 
+    /** The language model's tensors come from its architecture's table. */
     private static void llm(LlmConfig c, Map<String, long[]> out) {
-        long d = c.hiddenSize();
-        long hd = c.headDim();
-        long qkv = (long) (c.numAttentionHeads() + 2 * c.numKeyValueHeads()) * hd;
-        long inter = c.intermediateSize();
-        long vocab = c.vocabSize();
-        String m = LLM_PREFIX + "model.";
-        out.put(m + "tok_embeddings.weight", shape(vocab, d));
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String l = m + "layers." + i + ".";
-            out.put(l + "attention.wqkv.weight", shape(qkv, d));
-            if (c.bias()) out.put(l + "attention.wqkv.bias", shape(qkv));
-            out.put(l + "attention.wo.weight", shape(d, c.numAttentionHeads() * hd));
-            if (c.bias()) out.put(l + "attention.wo.bias", shape(d));
-            out.put(l + "attention_norm.weight", shape(d));
-            out.put(l + "ffn_norm.weight", shape(d));
-            out.put(l + "feed_forward.w1.weight", shape(inter, d));
-            out.put(l + "feed_forward.w3.weight", shape(inter, d));
-            out.put(l + "feed_forward.w2.weight", shape(d, inter));
-        }
-        out.put(m + "norm.weight", shape(d));
-        out.put(LLM_PREFIX + "output.weight", shape(vocab, d));
+        out.putAll(c.arch().tensors(c));
     }
 
     private static long[] shape(long... dims) {

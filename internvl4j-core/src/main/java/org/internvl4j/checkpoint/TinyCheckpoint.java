@@ -46,7 +46,26 @@ public final class TinyCheckpoint {
                 new LlmConfig(LlmConfig.INTERNLM2, 96, 6, 6, 2, 224, 0, 64, 1e6, new LlmConfig.RopeScaling("dynamic", 2.0), false, 1e-5)),
         C(303, 2500, true,
                 new VisionConfig(64, 2, 2, 128, 224, 14, "layer_norm", false, true, 1e-6, "gelu"),
-                new LlmConfig(LlmConfig.INTERNLM2, 64, 4, 1, 2, 160, 0, 4096, 1e4, null, true, 1e-6));
+                new LlmConfig(LlmConfig.INTERNLM2, 64, 4, 1, 2, 160, 0, 4096, 1e4, null, true, 1e-6)),
+        /** InternVL2-1B scaled down: Qwen2 (split q/k/v with biases, tied head, theta 1e6), Hermes-2, byte-level BPE. */
+        QWEN2(404, ByteLevelTokenizerFiles.BASE_VOCAB, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.QWEN2.name(), 64, 4, 2, 2, 160, 0, 32768, 1e6, null, false, 1e-6, true)),
+        /**
+         * InternVL2-4B scaled down: Phi-3 (packed qkv and gate_up, MHA), LongRoPE with original_max_position_embeddings
+         * 64 and max_position_embeddings 256 (so a short test crosses from the short to the long factors), phi3-chat,
+         * no tokenizer files (vocabulary 512 + 9).
+         */
+        PHI3(505, 512, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.PHI3.name(), 64, 4, 4, 2, 160, 0, 256, 1e4,
+                        new LlmConfig.RopeScaling("su", 1.0, List.of(1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.2),
+                                List.of(1.0, 1.3, 1.9, 2.8, 4.0, 6.5, 9.0, 12.0), 64),
+                        false, 1e-5, false)),
+        /** InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, no tokenizer files (512 + 9). */
+        LLAMA(606, 512, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false));
 
         final long defaultSeed;
         final int defaultPieces;
@@ -71,17 +90,26 @@ public final class TinyCheckpoint {
             return defaultPieces;
         }
 
+        /** One of the reference's InternLM2 variants a, b, c (the other architectures are chosen by make-tiny --arch). */
         public static Variant parse(String s) {
-            for (Variant v : values()) if (v.name().equalsIgnoreCase(s)) return v;
+            for (Variant v : List.of(A, B, C)) if (v.name().equalsIgnoreCase(s)) return v;
             throw new IllegalArgumentException("unknown variant '" + s + "' (known: a, b, c)");
+        }
+
+        /** The language model's architecture. */
+        public LlmArchitecture arch() {
+            return llm.arch();
         }
 
         /** The config.json of this variant with a vocabulary of pieces + 9 InternVL tokens. */
         public InternVLConfig config(int pieces) {
             LlmConfig l = new LlmConfig(llm.architecture(), llm.hiddenSize(), llm.numAttentionHeads(), llm.numKeyValueHeads(),
                     llm.numHiddenLayers(), llm.intermediateSize(), pieces + HfTokenizerFiles.INTERNVL_TOKENS.size(), llm.maxPositionEmbeddings(),
-                    llm.ropeTheta(), llm.ropeScaling(), llm.bias(), llm.rmsNormEps());
-            return new InternVLConfig(InternVLConfig.MODEL_TYPE, vision, l, "v2", -1, 0.5, 448, true, 12, 1, "internlm2-chat");
+                    llm.ropeTheta(), llm.ropeScaling(), llm.bias(), llm.rmsNormEps(), llm.tieWordEmbeddings());
+            // InternVL2-1B uses Hermes-2, InternVL2-4B phi3-chat
+            String template = arch() == LlmArchitecture.QWEN2 || arch() == LlmArchitecture.LLAMA ? "Hermes-2"
+                    : arch() == LlmArchitecture.PHI3 ? "phi3-chat" : "internlm2-chat";
+            return new InternVLConfig(InternVLConfig.MODEL_TYPE, vision, l, "v2", -1, 0.5, 448, true, 12, 1, template);
         }
     }
 
@@ -96,8 +124,10 @@ public final class TinyCheckpoint {
         }
 
         public static Options of(Variant variant) {
-            return new Options(variant, variant.defaultSeed, DType.BF16, false, new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null),
-                    List.of());
+            TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
+                    : variant.arch() == LlmArchitecture.PHI3 || variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.None(variant.defaultPieces)
+                    : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
+            return new Options(variant, variant.defaultSeed, DType.BF16, false, tok, List.of());
         }
 
         public Options withSeed(long s) {
@@ -145,8 +175,15 @@ public final class TinyCheckpoint {
             InternVLConfig config = InternVLConfig.fromJson("make-tiny config", json); // checks the overridden dims
             writeJson(dir.resolve(Checkpoint.CONFIG), json);
             ObjectNode gen = NODES.objectNode();
-            gen.put("_from_model_config", true).put("bos_token_id", 1).put("eos_token_id", 2).put("pad_token_id", 2)
-                    .put("transformers_version", "4.37.2");
+            if (config.llm().arch() == LlmArchitecture.QWEN2) {
+                // <|endoftext|> and <|im_end|> of the tiny byte-level vocabulary (Qwen2's own are 151643 and 151645)
+                gen.put("_from_model_config", true).put("bos_token_id", 256);
+                gen.putArray("eos_token_id").add(258).add(256);
+                gen.put("transformers_version", "4.37.2");
+            } else {
+                gen.put("_from_model_config", true).put("bos_token_id", 1).put("eos_token_id", 2).put("pad_token_id", 2)
+                        .put("transformers_version", "4.37.2");
+            }
             writeJson(dir.resolve(Checkpoint.GENERATION_CONFIG), gen);
             writeWeights(dir, config, options);
             return config;
@@ -179,14 +216,19 @@ public final class TinyCheckpoint {
     /** {mean, std} of a tensor's initial values; the constants follow the reference's make_weights. */
     static double[] init(String name, long[] shape) {
         if (name.endsWith("class_embedding") || name.endsWith("tok_embeddings.weight")) return new double[] {0, 1.0};
+        // Qwen2-style embeddings are also the (tied) head: small enough that the layers, not the input token's own
+        // embedding, decide the logits, else greedy decoding just repeats the last token
+        if (name.endsWith("embed_tokens.weight")) return new double[] {0, 0.25};
         if (name.endsWith("position_embedding")) return new double[] {0, 0.5};
         if (name.endsWith(".ls1") || name.endsWith(".ls2")) return new double[] {0.6, 0.2};
         if (name.endsWith("q_norm.weight") || name.endsWith("k_norm.weight")) return new double[] {1.0, 0.2};
         if (shape.length == 1 && name.endsWith(".weight")) return new double[] {1.0, 0.1}; // norms, mlp1.0 LayerNorm
-        if (name.endsWith("wqkv.bias")) return new double[] {0, 0.2};
+        if (name.endsWith("wqkv.bias") || name.endsWith("_proj.bias")) return new double[] {0, 0.2};
         if (name.endsWith(".bias")) return new double[] {0, 0.1};
         double fanIn = count(shape) / (double) shape[0];
-        double gain = name.endsWith("attn.qkv.weight") ? 1.5 : name.endsWith("wqkv.weight") ? 2.0 : name.endsWith("output.weight") ? 3.0 : 1.0;
+        boolean qkv = name.endsWith("wqkv.weight") || name.endsWith("q_proj.weight") || name.endsWith("k_proj.weight") || name.endsWith("v_proj.weight");
+        boolean head = name.endsWith("output.weight") || name.endsWith("lm_head.weight");
+        double gain = name.endsWith("attn.qkv.weight") ? 1.5 : qkv ? 2.0 : head ? 3.0 : 1.0;
         return new double[] {0, gain / Math.sqrt(fanIn)};
     }
 
@@ -210,7 +252,7 @@ public final class TinyCheckpoint {
         for (Map.Entry<String, float[]> e : w.entrySet()) {
             String name = e.getKey();
             boolean inFirst = InternVLTensors.Part.of(name) != InternVLTensors.Part.LANGUAGE_MODEL
-                    || name.equals(InternVLTensors.LLM_PREFIX + "model.tok_embeddings.weight");
+                    || name.equals(LlmArchitecture.weight(config.llm().arch().embed()));
             (inFirst ? first : second).add(name, options.dtype, shapes.get(name), e.getValue());
             weightMap.put(name, inFirst ? SHARD_1 : SHARD_2);
         }
@@ -246,6 +288,27 @@ public final class TinyCheckpoint {
                 .put("return_dict", true).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
                 .put("use_bfloat16", true).put("use_flash_attn", true);
 
+        ObjectNode llm = l.arch() == LlmArchitecture.QWEN2 ? qwen2Json(l) : l.arch() == LlmArchitecture.PHI3 ? phi3Json(l)
+                : l.arch() == LlmArchitecture.LLAMA ? llamaJson(l) : internLm2Json(l);
+
+        ObjectNode root = NODES.objectNode();
+        root.putNull("_commit_hash");
+        root.set("architectures", NODES.arrayNode().add(InternVLConfig.ARCHITECTURE));
+        root.set("auto_map", autoMap("configuration_internvl_chat.InternVLChatConfig", "modeling_internvl_chat.InternVLChatModel",
+                "modeling_internvl_chat.InternVLChatModel"));
+        root.put("downsample_ratio", c.downsampleRatio()).put("dynamic_image_size", true)
+                .put("force_image_size", c.forceImageSize());
+        root.set("llm_config", llm);
+        root.put("max_dynamic_patch", c.maxDynamicPatch()).put("min_dynamic_patch", c.minDynamicPatch())
+                .put("model_type", c.modelType()).put("ps_version", c.psVersion()).put("select_layer", c.selectLayer())
+                .put("template", c.template()).put("torch_dtype", "bfloat16").putNull("transformers_version");
+        root.put("use_backbone_lora", 0).put("use_llm_lora", 0).put("use_thumbnail", c.useThumbnail());
+        root.set("vision_config", vision);
+        return root;
+    }
+
+    /** llm_config of InternVL2-8B's release (InternLM2Config). */
+    private static ObjectNode internLm2Json(LlmConfig l) {
         ObjectNode llm = NODES.objectNode();
         llm.put("_name_or_path", "internlm/internlm2_5-7b-chat").put("add_cross_attention", false);
         llm.set("architectures", NODES.arrayNode().add(l.architecture()));
@@ -268,21 +331,70 @@ public final class TinyCheckpoint {
         putNumber(llm, "rope_theta", l.ropeTheta());
         llm.put("tie_word_embeddings", false).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
                 .put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
+        return llm;
+    }
 
-        ObjectNode root = NODES.objectNode();
-        root.putNull("_commit_hash");
-        root.set("architectures", NODES.arrayNode().add(InternVLConfig.ARCHITECTURE));
-        root.set("auto_map", autoMap("configuration_internvl_chat.InternVLChatConfig", "modeling_internvl_chat.InternVLChatModel",
-                "modeling_internvl_chat.InternVLChatModel"));
-        root.put("downsample_ratio", c.downsampleRatio()).put("dynamic_image_size", true)
-                .put("force_image_size", c.forceImageSize());
-        root.set("llm_config", llm);
-        root.put("max_dynamic_patch", c.maxDynamicPatch()).put("min_dynamic_patch", c.minDynamicPatch())
-                .put("model_type", c.modelType()).put("ps_version", c.psVersion()).put("select_layer", c.selectLayer())
-                .put("template", c.template()).put("torch_dtype", "bfloat16").putNull("transformers_version");
-        root.put("use_backbone_lora", 0).put("use_llm_lora", 0).put("use_thumbnail", c.useThumbnail());
-        root.set("vision_config", vision);
-        return root;
+    /** llm_config with the key set of InternVL2-4B's release (Phi3Config, rope_scaling type "su"). */
+    private static ObjectNode phi3Json(LlmConfig l) {
+        ObjectNode llm = NODES.objectNode();
+        llm.put("_name_or_path", "microsoft/Phi-3-mini-128k-instruct").put("add_cross_attention", false);
+        llm.set("architectures", NODES.arrayNode().add(l.architecture()));
+        llm.put("attention_dropout", 0.0).put("attn_implementation", "eager").putNull("bad_words_ids");
+        llm.put("bos_token_id", 1).put("embd_pdrop", 0.0).put("eos_token_id", 2).put("hidden_act", "silu")
+                .put("hidden_size", l.hiddenSize()).put("initializer_range", 0.02).put("intermediate_size", l.intermediateSize())
+                .put("max_position_embeddings", l.maxPositionEmbeddings()).put("model_type", LlmArchitecture.PHI3.modelType())
+                .put("num_attention_heads", l.numAttentionHeads()).put("num_hidden_layers", l.numHiddenLayers())
+                .put("num_key_value_heads", l.numKeyValueHeads())
+                .put("original_max_position_embeddings", l.ropeScaling().originalMaxPositionEmbeddings())
+                .put("pad_token_id", 2).put("resid_pdrop", 0.0).put("rms_norm_eps", l.rmsNormEps());
+        ObjectNode rs = llm.putObject("rope_scaling");
+        l.ropeScaling().longFactor().forEach(rs.putArray("long_factor")::add);
+        l.ropeScaling().shortFactor().forEach(rs.putArray("short_factor")::add);
+        rs.put("type", l.ropeScaling().type());
+        putNumber(llm, "rope_theta", l.ropeTheta());
+        llm.put("sliding_window", 262144).put("tie_word_embeddings", false).put("torch_dtype", "bfloat16")
+                .put("transformers_version", "4.37.2").put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
+        return llm;
+    }
+
+    /** llm_config with the key set of InternVL2-40B's release (LlamaConfig of Nous-Hermes-2-Yi-34B). */
+    private static ObjectNode llamaJson(LlmConfig l) {
+        ObjectNode llm = NODES.objectNode();
+        llm.put("_name_or_path", "NousResearch/Nous-Hermes-2-Yi-34B").put("add_cross_attention", false);
+        llm.set("architectures", NODES.arrayNode().add(l.architecture()));
+        llm.put("attention_bias", l.bias()).put("attention_dropout", 0.0).put("attn_implementation", "eager").putNull("bad_words_ids");
+        llm.put("bos_token_id", 1).put("eos_token_id", 2).put("hidden_act", "silu")
+                .put("hidden_size", l.hiddenSize()).put("initializer_range", 0.02).put("intermediate_size", l.intermediateSize())
+                .put("max_position_embeddings", l.maxPositionEmbeddings()).put("model_type", LlmArchitecture.LLAMA.modelType())
+                .put("num_attention_heads", l.numAttentionHeads()).put("num_hidden_layers", l.numHiddenLayers())
+                .put("num_key_value_heads", l.numKeyValueHeads()).put("pad_token_id", 0).put("pretraining_tp", 1)
+                .put("rms_norm_eps", l.rmsNormEps());
+        llm.putNull("rope_scaling");
+        putNumber(llm, "rope_theta", l.ropeTheta());
+        llm.put("tie_word_embeddings", l.tieWordEmbeddings()).put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2")
+                .put("use_bfloat16", true).put("use_cache", true).put("vocab_size", l.vocabSize());
+        return llm;
+    }
+
+    /** llm_config with the key set of InternVL2-1B's release (Qwen2Config). */
+    private static ObjectNode qwen2Json(LlmConfig l) {
+        ObjectNode llm = NODES.objectNode();
+        llm.put("_name_or_path", "Qwen/Qwen2-0.5B-Instruct").put("add_cross_attention", false);
+        llm.set("architectures", NODES.arrayNode().add(l.architecture()));
+        llm.put("attention_dropout", 0.0).put("attn_implementation", "eager").putNull("bad_words_ids");
+        llm.put("bos_token_id", 256).put("eos_token_id", 258).put("hidden_act", "silu")
+                .put("hidden_size", l.hiddenSize()).put("initializer_range", 0.02).put("intermediate_size", l.intermediateSize())
+                .put("max_position_embeddings", l.maxPositionEmbeddings()).put("max_window_layers", l.numHiddenLayers())
+                .put("model_type", LlmArchitecture.QWEN2.modelType())
+                .put("num_attention_heads", l.numAttentionHeads()).put("num_hidden_layers", l.numHiddenLayers())
+                .put("num_key_value_heads", l.numKeyValueHeads()).put("output_attentions", false)
+                .put("output_hidden_states", false).put("return_dict", true).put("rms_norm_eps", l.rmsNormEps());
+        llm.putNull("rope_scaling");
+        putNumber(llm, "rope_theta", l.ropeTheta());
+        llm.put("sliding_window", l.maxPositionEmbeddings()).put("tie_word_embeddings", l.tieWordEmbeddings())
+                .put("torch_dtype", "bfloat16").put("transformers_version", "4.37.2").put("use_bfloat16", true)
+                .put("use_cache", true).put("use_sliding_window", false).put("vocab_size", l.vocabSize());
+        return llm;
     }
 
     /** Applies SECTION.KEY=JSON overrides to config.json's vision_config / llm_config. */

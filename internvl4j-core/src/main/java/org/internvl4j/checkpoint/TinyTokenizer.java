@@ -60,11 +60,24 @@ public sealed interface TinyTokenizer {
         }
     }
 
+    /**
+     * A Qwen2-style byte-level BPE tokenizer.json without merges (see {@link ByteLevelTokenizerFiles}); stale
+     * SentencePiece files are removed. For the qwen2 variant.
+     */
+    record ByteLevel() implements TinyTokenizer {
+        @Override
+        public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
+            for (String f : FILES) Files.deleteIfExists(dir.resolve(f));
+            return ByteLevelTokenizerFiles.write(dir);
+        }
+    }
+
     /** No tokenizer files (stale ones are removed); the vocabulary is pieces + 9. */
     record None(int pieces) implements TinyTokenizer {
         @Override
         public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
             for (String f : FILES) Files.deleteIfExists(dir.resolve(f));
+            Files.deleteIfExists(dir.resolve("tokenizer.json"));
             return pieces;
         }
     }

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.internvl4j.checkpoint.LlmConfig;
-import org.internvl4j.llm.InternLM2;
+import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
 
@@ -23,18 +23,18 @@ import org.internvl4j.model.InternVLModel;
 public final class Generator {
     public static final int MIN_DEFAULT_CONTEXT = 32768;
 
-    private final InternLM2 llm;
+    private final CausalLM llm;
     private final int contextWindow;
 
     public Generator(InternVLModel model) {
         this(model.llm());
     }
 
-    public Generator(InternLM2 llm) {
+    public Generator(CausalLM llm) {
         this(llm, defaultContextWindow(llm.config()));
     }
 
-    public Generator(InternLM2 llm, int contextWindow) {
+    public Generator(CausalLM llm, int contextWindow) {
         if (contextWindow < 2) throw new IllegalArgumentException("context window must be >= 2 tokens, got " + contextWindow);
         this.llm = llm;
         this.contextWindow = contextWindow;
@@ -98,7 +98,7 @@ public final class Generator {
             int[] ids = Arrays.copyOfRange(prompt, c.length(), prompt.length);
             newIds.add(ids);
             try {
-                embeds.add(llm.embed(ids, r.imageEmbeds(), r.imageContextTokenId()));
+                embeds.add(InternVLModel.inputEmbeddings(llm, ids, r.imageEmbeds(), r.imageContextTokenId()));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("request " + i + ": " + e.getMessage(), e);
             }
@@ -147,7 +147,7 @@ public final class Generator {
                 int[] tok = {generated[i][count[i] - 1]};
                 stepCaches.add(caches[i]);
                 stepIds.add(tok);
-                stepEmbeds.add(llm.embed(tok, null, -1));
+                stepEmbeds.add(llm.embedTokens(tok));
                 rowOf[i] = k;
             }
             long s0 = System.nanoTime();

@@ -5,7 +5,7 @@ import org.internvl4j.checkpoint.LlmConfig;
 
 /**
  * The state of one sequence: its tokens so far, the rotated keys and the values of every layer, and its
- * own {@link RopeState}. Made by {@link InternLM2#newCache()}; mutated only by {@link InternLM2#forward}
+ * own {@link RopeState}. Made by {@link CausalLM#newCache()}; mutated only by {@link CausalLM#forward}
  * (which appends) and {@link #truncate}. Not thread-safe: one forward at a time per cache. Kept across
  * turns, it lets a session prefill only its new tokens.
  */

@@ -16,6 +16,10 @@ public final class RopeState {
     private final double baseTheta;
     private final String scalingType;
     private final double factor;
+    private final float[] shortInvFreq; // LongRoPE only, else null
+    private final float[] longInvFreq;
+    private final int originalMax;
+    private final float mscale;         // LongRoPE's cos/sin scale, else 1
     private int cachedLength;
     private double base;
     private float[] invFreq;
@@ -29,6 +33,20 @@ public final class RopeState {
         this.cachedLength = maxPositionEmbeddings;
         this.base = baseTheta;
         this.invFreq = invFreq(baseTheta, headDim);
+        LlmConfig.RopeScaling s = c.ropeScaling();
+        if (s != null && s.longRope()) {
+            this.shortInvFreq = longRopeInvFreq(baseTheta, headDim, s.shortFactor());
+            this.longInvFreq = longRopeInvFreq(baseTheta, headDim, s.longFactor());
+            this.originalMax = s.originalMaxPositionEmbeddings();
+            double scale = (double) maxPositionEmbeddings / originalMax;
+            this.mscale = scale <= 1.0 ? 1f : (float) Math.sqrt(1 + Math.log(scale) / Math.log(originalMax));
+            this.invFreq = shortInvFreq;
+        } else {
+            this.shortInvFreq = null;
+            this.longInvFreq = null;
+            this.originalMax = 0;
+            this.mscale = 1f;
+        }
     }
 
     private RopeState(RopeState o) {
@@ -40,6 +58,10 @@ public final class RopeState {
         this.cachedLength = o.cachedLength;
         this.base = o.base;
         this.invFreq = o.invFreq.clone();
+        this.shortInvFreq = o.shortInvFreq;
+        this.longInvFreq = o.longInvFreq;
+        this.originalMax = o.originalMax;
+        this.mscale = o.mscale;
     }
 
     RopeState copy() {
@@ -57,8 +79,27 @@ public final class RopeState {
         return f;
     }
 
+    /**
+     * Phi3SuScaledRotaryEmbedding: inv_freq = 1 / (ext_factors * base^(arange(0, hd, 2) / hd)), all float32
+     * (base ** float32 tensor, then a float32 product and division).
+     */
+    static float[] longRopeInvFreq(double base, int headDim, java.util.List<Double> factors) {
+        float[] f = new float[headDim / 2];
+        float fb = (float) base;
+        for (int i = 0; i < f.length; i++) {
+            float exponent = (float) (2 * i) / (float) headDim;
+            f[i] = 1f / (factors.get(i).floatValue() * (float) Math.pow(fb, exponent));
+        }
+        return f;
+    }
+
     /** Called once per forward with the total length after it (cached + new tokens). */
     void advance(int kvLen) {
+        if (longInvFreq != null) {
+            // LongRoPE chooses per forward, from max(position_ids) + 1 = kvLen; keys already cached keep their rotation
+            invFreq = kvLen > originalMax ? longInvFreq : shortInvFreq;
+            return;
+        }
         if (kvLen <= cachedLength) return;
         cachedLength = kvLen;
         if ("dynamic".equals(scalingType) && kvLen > maxPositionEmbeddings) {
@@ -78,8 +119,8 @@ public final class RopeState {
         if ("linear".equals(scalingType)) t = t / (float) factor;
         for (int i = 0; i < invFreq.length; i++) {
             float f = t * invFreq[i];
-            cos[off + i] = (float) Math.cos(f);
-            sin[off + i] = (float) Math.sin(f);
+            cos[off + i] = (float) Math.cos(f) * mscale;
+            sin[off + i] = (float) Math.sin(f) * mscale;
         }
     }
 

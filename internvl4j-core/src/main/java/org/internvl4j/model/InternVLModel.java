@@ -5,13 +5,16 @@ import java.util.Set;
 import org.internvl4j.checkpoint.Checkpoint;
 import org.internvl4j.checkpoint.WeightMemory;
 import org.internvl4j.checkpoint.InternVLConfig;
-import org.internvl4j.llm.InternLM2;
+import org.internvl4j.llm.CausalLM;
+import org.internvl4j.llm.DecoderLM;
 import org.internvl4j.vision.InternViT;
 import org.internvl4j.vision.Projector;
 
 /**
  * InternVL2 (modeling_internvl_chat.py InternVLChatModel without the chat glue): InternViT, the
- * pixel-shuffle + mlp1 projector and InternLM2, over one opened checkpoint whose tensors stay mapped.
+ * pixel-shuffle + mlp1 projector and the language model its config names ({@link CausalLM}, built from the
+ * architecture's table), over one opened checkpoint whose tensors stay mapped. The splice of image features
+ * into the token embeddings is InternVL's and lives here ({@link #inputEmbeddings}).
  * Immutable and thread-safe; sequence state lives in {@link org.internvl4j.llm.KvCache}. Close it to
  * unmap the checkpoint (no use afterwards).
  *
@@ -22,10 +25,10 @@ public final class InternVLModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final InternViT vision;
     private final Projector projector;
-    private final InternLM2 llm;
+    private final CausalLM llm;
     private final Set<Integer> generationEosIds;
 
-    private InternVLModel(Checkpoint checkpoint, InternViT vision, Projector projector, InternLM2 llm, Set<Integer> eos) {
+    private InternVLModel(Checkpoint checkpoint, InternViT vision, Projector projector, CausalLM llm, Set<Integer> eos) {
         this.checkpoint = checkpoint;
         this.vision = vision;
         this.projector = projector;
@@ -44,7 +47,7 @@ public final class InternVLModel implements AutoCloseable {
         try {
             InternVLConfig c = ckpt.config();
             InternViT vision = InternViT.load(ckpt, c.forceImageSize(), c.selectLayer());
-            return new InternVLModel(ckpt, vision, Projector.load(ckpt), InternLM2.load(ckpt),
+            return new InternVLModel(ckpt, vision, Projector.load(ckpt), DecoderLM.load(ckpt),
                     Set.copyOf(ckpt.generationConfig().eosTokenIds()));
         } catch (RuntimeException e) {
             ckpt.close();
@@ -88,8 +91,39 @@ public final class InternVLModel implements AutoCloseable {
         return projector;
     }
 
-    public InternLM2 llm() {
+    public CausalLM llm() {
         return llm;
+    }
+
+    /** {@link #inputEmbeddings(CausalLM, int[], float[], int)} with this model's language model. */
+    public float[] inputEmbeddings(int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
+        return inputEmbeddings(llm, tokens, imageEmbeds, imageContextTokenId);
+    }
+
+    /**
+     * Input embeddings [tokens, hidden]: the token embeddings, with the rows at imageContextTokenId positions
+     * replaced in order by imageEmbeds ([count * hidden]), as InternVLChatModel splices vit_embeds. Without
+     * images pass null and -1 (a known context id with null embeddings is an error if the id occurs).
+     */
+    public static float[] inputEmbeddings(CausalLM llm, int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
+        int d = llm.hiddenSize();
+        int slots = 0;
+        for (int t : tokens) if (t == imageContextTokenId) slots++;
+        if (imageEmbeds == null && slots > 0 && imageContextTokenId >= 0) {
+            throw new IllegalArgumentException("the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId
+                    + ") but no image embeddings were given");
+        }
+        if (imageEmbeds != null && imageEmbeds.length != slots * d) {
+            throw new IllegalArgumentException("image embeddings hold " + imageEmbeds.length / (double) d + " rows of "
+                    + d + " but the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId + ")");
+        }
+        float[] x = llm.embedTokens(tokens);
+        if (imageEmbeds != null) {
+            for (int i = 0, img = 0; i < tokens.length; i++) {
+                if (tokens[i] == imageContextTokenId) System.arraycopy(imageEmbeds, img++ * d, x, i * d, d);
+            }
+        }
+        return x;
     }
 
     /**

@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.internvl4j.checkpoint.InternVLConfig;
+import org.internvl4j.checkpoint.InternVLTensors;
+import org.internvl4j.checkpoint.LlmArchitecture;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -27,15 +30,64 @@ public final class SyntheticCheckpoint {
     private SyntheticCheckpoint() {
     }
 
-    /** The shapes to write. */
+    /**
+     * The shapes to write, and the language model's architecture ({@code llm_config.architectures}, see
+     * {@link LlmArchitecture}), whether its head is tied to the embeddings, and the template.
+     */
     public record Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
                        int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
-                       int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes) {
+                       int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes,
+                       String llmArchitecture, boolean tiedHead, String template) {
+        /** An InternLM2 model (untied head, internlm2-chat). */
+        public Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
+                    int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
+                    int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes) {
+            this(visionHidden, visionLayers, visionHeads, visionIntermediate, llmHidden, llmLayers, llmHeads, llmKvHeads,
+                    llmIntermediate, vocab, maxPositionEmbeddings, ropeTheta, ntkFactor, shardBytes,
+                    LlmArchitecture.INTERNLM2.name(), false, "internlm2-chat");
+        }
     }
 
     /** InternVL2-8B: InternViT-300M-448px (layer_norm, qkv bias, no qk-norm) + InternLM2.5-7B (dynamic NTK x2). */
     public static Spec internVL2_8B() {
         return new Spec(1024, 24, 16, 4096, 4096, 32, 32, 8, 14336, 92553, 32768, 1_000_000, 2.0, 4L << 30);
+    }
+
+    /** InternVL2-1B: InternViT-300M + Qwen2-0.5B-Instruct (896 hidden, 24 layers, 14 heads / 2 kv, tied head as its config says). */
+    public static Spec internVL2_1B() {
+        return new Spec(1024, 24, 16, 4096, 896, 24, 14, 2, 4864, 151655, 32768, 1_000_000, 1.0, 4L << 30,
+                LlmArchitecture.QWEN2.name(), true, "Hermes-2");
+    }
+
+    /** InternVL2-2B: InternViT-300M + internlm2-chat-1_8b (2048 hidden, 24 layers, 16 heads / 8 kv). */
+    public static Spec internVL2_2B() {
+        return new Spec(1024, 24, 16, 4096, 2048, 24, 16, 8, 8192, 92553, 32768, 1_000_000, 2.0, 4L << 30);
+    }
+
+    /**
+     * InternVL2-4B: InternViT-300M + Phi-3-mini-128k-instruct (3072 hidden, 32 layers, 32 heads, MHA). The LongRoPE
+     * factors are left out (no rope scaling): they change no shape and no cost.
+     */
+    public static Spec internVL2_4B() {
+        return new Spec(1024, 24, 16, 4096, 3072, 32, 32, 32, 8192, 32020, 131072, 10_000, 1.0, 4L << 30,
+                LlmArchitecture.PHI3.name(), false, "phi3-chat");
+    }
+
+    /** The config.json a spec writes, parsed (for sizes without writing). */
+    static InternVLConfig configOf(Spec s) {
+        return InternVLConfig.fromJson("synthetic config", config(new ObjectMapper(), s));
+    }
+
+    /** The preset of a --like name: internvl2-1b, -2b, -4b or -8b. */
+    public static Spec like(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "internvl2-1b" -> internVL2_1B();
+            case "internvl2-2b" -> internVL2_2B();
+            case "internvl2-4b" -> internVL2_4B();
+            case "internvl2-8b" -> internVL2_8B();
+            default -> throw new IllegalArgumentException("unknown model '" + name + "' (known: internvl2-1b, internvl2-2b, "
+                    + "internvl2-4b, internvl2-8b; the 26B and larger ones need InternViT-6B and more disk than a benchmark host has)");
+        };
     }
 
     private enum Fill { MATRIX, ONES, SCALE, ZEROS }
@@ -48,59 +100,29 @@ public final class SyntheticCheckpoint {
         }
     }
 
-    private static List<Tensor> tensors(Spec s) {
+    /** The tensors config.json implies (names and shapes from {@link InternVLTensors}), each with its fill. */
+    private static List<Tensor> tensors(ObjectNode configJson) {
+        InternVLConfig config = InternVLConfig.fromJson("synthetic config", configJson);
         List<Tensor> t = new ArrayList<>();
-        int dv = s.visionHidden, dl = s.llmHidden, g = 448 / 14;
-        String v = "vision_model.";
-        t.add(new Tensor(v + "embeddings.class_embedding", new long[] {1, 1, dv}, Fill.SCALE, 0));
-        t.add(new Tensor(v + "embeddings.patch_embedding.weight", new long[] {dv, 3, 14, 14}, Fill.MATRIX, 3 * 14 * 14));
-        t.add(new Tensor(v + "embeddings.patch_embedding.bias", new long[] {dv}, Fill.ZEROS, 0));
-        t.add(new Tensor(v + "embeddings.position_embedding", new long[] {1, 1 + g * g, dv}, Fill.SCALE, 0));
-        for (int i = 0; i < s.visionLayers; i++) {
-            String p = v + "encoder.layers." + i + ".";
-            t.add(new Tensor(p + "attn.qkv.weight", new long[] {3L * dv, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "attn.qkv.bias", new long[] {3L * dv}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "attn.proj.weight", new long[] {dv, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "attn.proj.bias", new long[] {dv}, Fill.ZEROS, 0));
-            for (String n : new String[] {"norm1", "norm2"}) {
-                t.add(new Tensor(p + n + ".weight", new long[] {dv}, Fill.ONES, 0));
-                t.add(new Tensor(p + n + ".bias", new long[] {dv}, Fill.ZEROS, 0));
-            }
-            t.add(new Tensor(p + "mlp.fc1.weight", new long[] {s.visionIntermediate, dv}, Fill.MATRIX, dv));
-            t.add(new Tensor(p + "mlp.fc1.bias", new long[] {s.visionIntermediate}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "mlp.fc2.weight", new long[] {dv, s.visionIntermediate}, Fill.MATRIX, s.visionIntermediate));
-            t.add(new Tensor(p + "mlp.fc2.bias", new long[] {dv}, Fill.ZEROS, 0));
-            t.add(new Tensor(p + "ls1", new long[] {dv}, Fill.SCALE, 0));
-            t.add(new Tensor(p + "ls2", new long[] {dv}, Fill.SCALE, 0));
+        for (Map.Entry<String, long[]> e : InternVLTensors.expected(config).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            long fanIn = 1;
+            for (int k = 1; k < shape.length; k++) fanIn *= shape[k];
+            Fill fill = name.endsWith("class_embedding") || name.endsWith("position_embedding") || name.endsWith(".ls1")
+                    || name.endsWith(".ls2") ? Fill.SCALE
+                    : name.endsWith(".bias") ? Fill.ZEROS
+                    : shape.length == 1 ? Fill.ONES // norm weights, mlp1.0
+                    : Fill.MATRIX;
+            t.add(new Tensor(name, shape, fill, (int) fanIn));
         }
-        t.add(new Tensor("mlp1.0.weight", new long[] {4L * dv}, Fill.ONES, 0));
-        t.add(new Tensor("mlp1.0.bias", new long[] {4L * dv}, Fill.ZEROS, 0));
-        t.add(new Tensor("mlp1.1.weight", new long[] {dl, 4L * dv}, Fill.MATRIX, 4 * dv));
-        t.add(new Tensor("mlp1.1.bias", new long[] {dl}, Fill.ZEROS, 0));
-        t.add(new Tensor("mlp1.3.weight", new long[] {dl, dl}, Fill.MATRIX, dl));
-        t.add(new Tensor("mlp1.3.bias", new long[] {dl}, Fill.ZEROS, 0));
-        String l = "language_model.";
-        int hd = dl / s.llmHeads;
-        t.add(new Tensor(l + "model.tok_embeddings.weight", new long[] {s.vocab, dl}, Fill.MATRIX, dl));
-        for (int i = 0; i < s.llmLayers; i++) {
-            String p = l + "model.layers." + i + ".";
-            t.add(new Tensor(p + "attention_norm.weight", new long[] {dl}, Fill.ONES, 0));
-            t.add(new Tensor(p + "attention.wqkv.weight", new long[] {(long) (s.llmHeads + 2 * s.llmKvHeads) * hd, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "attention.wo.weight", new long[] {dl, (long) s.llmHeads * hd}, Fill.MATRIX, s.llmHeads * hd));
-            t.add(new Tensor(p + "ffn_norm.weight", new long[] {dl}, Fill.ONES, 0));
-            t.add(new Tensor(p + "feed_forward.w1.weight", new long[] {s.llmIntermediate, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "feed_forward.w3.weight", new long[] {s.llmIntermediate, dl}, Fill.MATRIX, dl));
-            t.add(new Tensor(p + "feed_forward.w2.weight", new long[] {dl, s.llmIntermediate}, Fill.MATRIX, s.llmIntermediate));
-        }
-        t.add(new Tensor(l + "model.norm.weight", new long[] {dl}, Fill.ONES, 0));
-        t.add(new Tensor(l + "output.weight", new long[] {s.vocab, dl}, Fill.MATRIX, dl));
         return t;
     }
 
     /** Bytes of weights {@link #write} writes for spec (for progress reports). */
     public static long weightBytes(Spec spec) {
         long total = 0;
-        for (Tensor t : tensors(spec)) total += t.bytes();
+        for (Tensor t : tensors(config(new ObjectMapper(), spec))) total += t.bytes();
         return total;
     }
 
@@ -109,13 +131,14 @@ public final class SyntheticCheckpoint {
         try {
             Files.createDirectories(dir);
             ObjectMapper json = new ObjectMapper();
-            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(config(json, spec)));
+            ObjectNode configJson = config(json, spec);
+            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
             Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
             // split into shards of about shardBytes
             List<List<Tensor>> shards = new ArrayList<>();
             List<Tensor> cur = new ArrayList<>();
             long size = 0, total = 0;
-            for (Tensor t : tensors(spec)) {
+            for (Tensor t : tensors(configJson)) {
                 if (!cur.isEmpty() && size + t.bytes() > spec.shardBytes) {
                     shards.add(cur);
                     cur = new ArrayList<>();
@@ -144,7 +167,7 @@ public final class SyntheticCheckpoint {
     private static ObjectNode config(ObjectMapper json, Spec s) {
         ObjectNode c = json.createObjectNode();
         c.putArray("architectures").add("InternVLChatModel");
-        c.put("model_type", "internvl_chat").put("template", "internlm2-chat").put("ps_version", "v2")
+        c.put("model_type", "internvl_chat").put("template", s.template).put("ps_version", "v2")
                 .put("select_layer", -1).put("downsample_ratio", 0.5).put("force_image_size", 448)
                 .put("use_thumbnail", true).put("max_dynamic_patch", 12).put("min_dynamic_patch", 1)
                 .put("dynamic_image_size", true).put("torch_dtype", "bfloat16");
@@ -156,12 +179,14 @@ public final class SyntheticCheckpoint {
                 .put("qk_normalization", false).put("layer_norm_eps", 1e-6).put("hidden_act", "gelu").put("num_channels", 3);
         ObjectNode l = c.putObject("llm_config");
         ArrayNode arch = l.putArray("architectures");
-        arch.add("InternLM2ForCausalLM");
-        l.put("model_type", "internlm2").put("hidden_size", s.llmHidden).put("num_hidden_layers", s.llmLayers)
+        LlmArchitecture a = LlmArchitecture.of(s.llmArchitecture);
+        arch.add(a.name());
+        l.put("model_type", a.modelType()).put("hidden_size", s.llmHidden).put("num_hidden_layers", s.llmLayers)
                 .put("num_attention_heads", s.llmHeads).put("num_key_value_heads", s.llmKvHeads)
                 .put("intermediate_size", s.llmIntermediate).put("vocab_size", s.vocab)
                 .put("max_position_embeddings", s.maxPositionEmbeddings).put("rope_theta", s.ropeTheta)
-                .put("rms_norm_eps", 1e-5).put("bias", false).put("hidden_act", "silu").put("tie_word_embeddings", false);
+                .put("rms_norm_eps", 1e-5).put("hidden_act", "silu").put("tie_word_embeddings", s.tiedHead);
+        if (a == LlmArchitecture.INTERNLM2) l.put("bias", false);
         if (s.ntkFactor > 1) l.putObject("rope_scaling").put("type", "dynamic").put("factor", s.ntkFactor);
         return c;
     }

@@ -22,7 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * quirks included (space before special tokens, legacy added tokens joined by one space, clean-up of
  * " ." and friends). Immutable and safe to share between threads.
  */
-public final class InternLM2Tokenizer {
+public final class InternLM2Tokenizer implements Tokenizer {
     private final SentencePieceProcessor sp;
     /** Added token content -> its settings, from added_tokens_decoder then added_tokens.json. */
     private final Map<String, AddedToken> added;
@@ -190,24 +190,37 @@ public final class InternLM2Tokenizer {
     }
 
     /** len(tokenizer): the pieces plus the added tokens that are not pieces (92553 for InternVL2-8B). */
+    @Override
     public int vocabSize() {
         return vocabSize;
     }
 
+    @Override
     public int bosId() {
         return bosId;
     }
 
+    @Override
     public int eosId() {
         return eosId;
     }
 
     /** The id of an added token or a piece; throws if the text is neither. */
+    @Override
     public int tokenId(String tokenText) {
         AddedToken a = added.get(tokenText);
         if (a != null) return a.id();
         if (sp.hasPiece(tokenText)) return sp.pieceToId(tokenText);
         throw new IllegalArgumentException("unknown token " + tokenText + ": it is neither an added token nor a SentencePiece piece");
+    }
+
+    /** The added tokens (added_tokens_decoder, then added_tokens.json): content -> id, in id order. */
+    @Override
+    public Map<String, Integer> addedTokens() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        added.entrySet().stream().sorted(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.id(), b.id())))
+                .forEach(e -> out.put(e.getKey(), e.getValue().id()));
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     private int tokenIdOrUnk(String t) {
@@ -216,11 +229,13 @@ public final class InternLM2Tokenizer {
     }
 
     /** The token text of an id: the added token's content, else the SentencePiece piece. */
+    @Override
     public String idToToken(int id) {
         String a = idToAdded.get(id);
         return a != null ? a : sp.idToPiece(id);
     }
 
+    @Override
     public boolean isSpecial(int id) {
         return specialIds.contains(id);
     }
@@ -228,11 +243,13 @@ public final class InternLM2Tokenizer {
     // ---------------------------------------------------------------- encode
 
     /** {@code tokenizer(text).input_ids}: with {@code <s>} in front. */
+    @Override
     public int[] encode(String text) {
         return encode(text, true);
     }
 
     /** With addBos false this is {@code add_special_tokens=False}: no BOS and no EOS. */
+    @Override
     public int[] encode(String text, boolean addBos) {
         SentencePieceProcessor.IntList out = new SentencePieceProcessor.IntList(text.length() / 2 + 4);
         if (addBos && addBosToken) out.add(bosId);
@@ -292,6 +309,7 @@ public final class InternLM2Tokenizer {
     // ---------------------------------------------------------------- decode
 
     /** {@code tokenizer.decode(ids, skip_special_tokens=...)} with InternVL2's tokenizer_config. */
+    @Override
     public String decode(int[] ids, boolean skipSpecialTokens) {
         List<String> parts = new ArrayList<>();
         List<String> run = new ArrayList<>();
@@ -351,6 +369,7 @@ public final class InternLM2Tokenizer {
     // ---------------------------------------------------------------- streaming
 
     /** A detokenizer for streaming whose pieces concatenate to exactly {@link #decode(int[], boolean)}. */
+    @Override
     public StreamingDetokenizer newStreamingDetokenizer(boolean skipSpecialTokens) {
         return new StreamingDetokenizer(this, skipSpecialTokens);
     }

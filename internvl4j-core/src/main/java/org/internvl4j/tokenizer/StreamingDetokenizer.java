@@ -18,7 +18,7 @@ package org.internvl4j.tokenizer;
  * </ul>
  * Not thread-safe: one per sequence.
  */
-public final class StreamingDetokenizer {
+public final class StreamingDetokenizer implements Detokenizer {
     private final InternLM2Tokenizer tokenizer;
     private final boolean skipSpecialTokens;
     /** Whether a literally emitted special token can still arrive (so text before it must wait). */
@@ -40,6 +40,7 @@ public final class StreamingDetokenizer {
     }
 
     /** Adds one token; returns the newly completed text, possibly "". */
+    @Override
     public String push(int id) {
         if (skipSpecialTokens && tokenizer.isSpecial(id)) return "";
         String token = tokenizer.idToToken(id); // validates the id
@@ -72,6 +73,7 @@ public final class StreamingDetokenizer {
     }
 
     /** Ends the stream: returns the text still held back. */
+    @Override
     public String flush() {
         endRun(true);
         return take();

@@ -13,7 +13,8 @@ import java.util.List;
  * <pre>
  * java -cp "internvl4j-cli/target/lib/*" org.internvl4j.tokenizer.TokenizerBenchmark TOKENIZER_DIR [MB] [--write-text FILE]
  * </pre>
- * TOKENIZER_DIR holds tokenizer.model (+ the HF JSON files). Single thread; prints the median of 7 runs
+ * TOKENIZER_DIR holds tokenizer.model (+ the HF JSON files), or tokenizer.json (byte-level BPE; see
+ * {@link Tokenizer#load}). Single thread; prints the load time, then the median of 7 runs
  * after warm-up. --write-text saves the text so a peer (scripts/bench/tokenizer_peer.py) can time the same bytes.
  */
 public final class TokenizerBenchmark {
@@ -57,7 +58,9 @@ public final class TokenizerBenchmark {
         }
         Path dir = Path.of(args[0]);
         double mb = args.length > 1 && !args[1].startsWith("--") ? Double.parseDouble(args[1]) : 1.0;
-        InternLM2Tokenizer tok = InternLM2Tokenizer.load(dir);
+        long l0 = System.nanoTime();
+        Tokenizer tok = Tokenizer.load(dir);
+        System.out.printf("%s loaded in %.0f ms%n", tok.getClass().getSimpleName(), (System.nanoTime() - l0) / 1e6);
         String text = mixedText(mb);
         int n = text.getBytes(StandardCharsets.UTF_8).length;
         for (int i = 0; i < args.length - 1; i++) {
@@ -75,7 +78,7 @@ public final class TokenizerBenchmark {
         });
         double dec = median(7, () -> tok.decode(ids, true));
         double stream = median(7, () -> {
-            StreamingDetokenizer d = tok.newStreamingDetokenizer(true);
+            Detokenizer d = tok.newStreamingDetokenizer(true);
             for (int id : ids) d.push(id);
             d.flush();
         });

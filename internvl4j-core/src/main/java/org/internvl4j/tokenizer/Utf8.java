@@ -84,4 +84,55 @@ final class Utf8 {
         }
         return text.getBytes(StandardCharsets.UTF_8);
     }
+
+    /**
+     * Decodes UTF-8 as Rust's String::from_utf8_lossy (and the WHATWG decoder) do: one U+FFFD per maximal
+     * subpart of an ill-formed sequence (Unicode 15, section 3.9, U+FFFD substitution of maximal subparts).
+     * Java's own decoder differs for encoded surrogates (ED A0..BF ..), which it replaces as one unit.
+     */
+    static String decodeLossy(byte[] b, int from, int to) {
+        StringBuilder out = new StringBuilder(to - from);
+        int i = from;
+        while (i < to) {
+            int b0 = b[i] & 0xFF;
+            if (b0 < 0x80) {
+                out.append((char) b0);
+                i++;
+                continue;
+            }
+            int need, lo = 0x80, hi = 0xBF, cp;
+            if (b0 >= 0xC2 && b0 <= 0xDF) {
+                need = 1;
+                cp = b0 & 0x1F;
+            } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+                need = 2;
+                cp = b0 & 0x0F;
+                if (b0 == 0xE0) lo = 0xA0;
+                else if (b0 == 0xED) hi = 0x9F;
+            } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+                need = 3;
+                cp = b0 & 0x07;
+                if (b0 == 0xF0) lo = 0x90;
+                else if (b0 == 0xF4) hi = 0x8F;
+            } else {
+                out.append('\uFFFD');
+                i++;
+                continue;
+            }
+            int j = i + 1;
+            boolean ok = true;
+            for (int k = 0; k < need; k++, j++) {
+                int c = j < to ? b[j] & 0xFF : -1;
+                if (c < (k == 0 ? lo : 0x80) || c > (k == 0 ? hi : 0xBF)) {
+                    ok = false;
+                    break;
+                }
+                cp = cp << 6 | (c & 0x3F);
+            }
+            if (ok) out.appendCodePoint(cp);
+            else out.append('\uFFFD');
+            i = j;
+        }
+        return out.toString();
+    }
 }

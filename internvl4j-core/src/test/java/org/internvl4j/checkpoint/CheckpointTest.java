@@ -221,9 +221,9 @@ class CheckpointTest {
     void unsupportedArchitecturesAreNamedWithTheSupportedOnes() throws IOException {
         Path config = dir.resolve("config.json");
         String original = Files.readString(config);
-        editFile(config, "\"InternLM2ForCausalLM\"", "\"Qwen2ForCausalLM\"");
+        editFile(config, "\"InternLM2ForCausalLM\"", "\"MistralForCausalLM\"");
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointException.class)
-                .hasMessageContaining(config + " llm_config: llm architecture 'Qwen2ForCausalLM' is not supported (supported: InternLM2ForCausalLM)");
+                .hasMessageContaining(config + " llm_config: llm architecture 'MistralForCausalLM' is not supported (supported: InternLM2ForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM, LlamaForCausalLM)");
         Files.writeString(config, original.replace("\"model_type\" : \"internvl_chat\"", "\"model_type\" : \"llava\""));
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(config + ": model_type 'llava' is not supported (supported: internvl_chat)");

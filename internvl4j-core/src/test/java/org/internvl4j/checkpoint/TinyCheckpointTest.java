@@ -67,7 +67,7 @@ class TinyCheckpointTest {
      * same config.json, generation_config.json and index as the reference's tiny checkpoints.
      */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void writesTheReferenceLayout(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
         Path dir = tmp.resolve("tiny-" + v);
@@ -85,7 +85,7 @@ class TinyCheckpointTest {
 
     /** The HF tokenizer files written for an N-piece model have the reference's ids (plus the release's chat_template). */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void tokenizerJsonFilesMatchTheReference(TinyCheckpoint.Variant variant) throws IOException {
         String v = variant.name().toLowerCase();
         org.internvl4j.tokenizer.HfTokenizerFiles.writeJson(tmp, variant.defaultPieces());
@@ -101,7 +101,7 @@ class TinyCheckpointTest {
      * our tokenizer, and the same bytes for the same options.
      */
     @ParameterizedTest
-    @EnumSource(TinyCheckpoint.Variant.class)
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"A", "B", "C"}) // the reference make_tiny.py variants
     void defaultCheckpointHasATrainedTokenizerThatFitsTheVocabulary(TinyCheckpoint.Variant variant) throws IOException {
         Path dir = tmp.resolve("t");
         InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
@@ -222,5 +222,28 @@ class TinyCheckpointTest {
     /** The shared folder sits beside the repository root; tests run from a module directory. */
     static Path findShared() {
         return TestData.shared().orElse(Path.of("shared"));
+    }
+
+    /** make-tiny --arch qwen2, phi3 and llama reproduce the committed tiny-qwen2, tiny-phi3 and tiny-llama byte for byte. */
+    @ParameterizedTest
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3", "LLAMA"})
+    void theFamilyVariantsReproduceTheCommittedCheckpoints(TinyCheckpoint.Variant variant) throws IOException {
+        Path dir = tmp.resolve(variant.name());
+        InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
+        assertThat(c.llm().arch()).isSameAs(LlmArchitecture.of(switch (variant) {
+            case QWEN2 -> "Qwen2ForCausalLM";
+            case PHI3 -> "Phi3ForCausalLM";
+            default -> "LlamaForCausalLM";
+        }));
+        assertThat(c.llm().vocabSize()).isEqualTo(variant == TinyCheckpoint.Variant.QWEN2 ? 256 + 3 + 9 : 512 + 9);
+        Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-" + variant.name().toLowerCase());
+        try (var files = Files.list(committed)) {
+            for (Path f : files.toList()) {
+                assertThat(readAll(dir.resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(readAll(f));
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.count()).as("no files beyond the committed ones").isEqualTo(Files.list(committed).count());
+        }
     }
 }

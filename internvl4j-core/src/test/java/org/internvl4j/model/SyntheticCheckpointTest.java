@@ -41,4 +41,29 @@ class SyntheticCheckpointTest {
             assertThat(r.tokenIds()).hasSize(80); // 83 tokens: past max_position_embeddings 64
         }
     }
+
+    /**
+     * The --like presets against published parameter counts: Qwen2-0.5B 494,032,768 and Phi-3-mini 3,821,079,552,
+     * less the rows InternVL's vocabularies (151655, 32020) lack against theirs (151936, 32064).
+     */
+    @Test
+    void presetsHaveThePublishedLanguageModelSizes() {
+        assertThat(llmParameters("internvl2-1b")).isEqualTo(494_032_768L - (151936 - 151655) * 896L);
+        assertThat(llmParameters("internvl2-4b")).isEqualTo(3_821_079_552L - (32064 - 32020) * 3072L * 2);
+        assertThat(SyntheticCheckpoint.configOf(SyntheticCheckpoint.like("internvl2-1b")).template()).isEqualTo("Hermes-2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SyntheticCheckpoint.like("internvl2-26b"))
+                .hasMessageContaining("known: internvl2-1b, internvl2-2b, internvl2-4b, internvl2-8b");
+    }
+
+    private static long llmParameters(String like) {
+        var config = SyntheticCheckpoint.configOf(SyntheticCheckpoint.like(like));
+        long n = 0;
+        for (var e : org.internvl4j.checkpoint.InternVLTensors.expected(config).entrySet()) {
+            if (org.internvl4j.checkpoint.InternVLTensors.Part.of(e.getKey()) != org.internvl4j.checkpoint.InternVLTensors.Part.LANGUAGE_MODEL) continue;
+            long k = 1;
+            for (long d : e.getValue()) k *= d;
+            n += k;
+        }
+        return n;
+    }
 }

@@ -1,11 +1,14 @@
 package org.internvl4j.llm;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.internvl4j.checkpoint.Checkpoint;
 import org.internvl4j.checkpoint.CheckpointException;
+import org.internvl4j.checkpoint.LlmArchitecture;
 import org.internvl4j.checkpoint.LlmConfig;
 import java.lang.foreign.MemorySegment;
 import org.internvl4j.tensor.Activations;
@@ -19,23 +22,25 @@ import org.internvl4j.tensor.Softmax;
 import org.internvl4j.tensor.Weight;
 
 /**
- * InternLM2 (InternLM2.5-7B-chat in InternVL2-8B), after modeling_internlm2.py. Holds weights (views over
- * the mapped checkpoint) and config only; all state lives in the {@link KvCache} of each sequence, so one
- * instance serves many sequences from many threads.
+ * The Llama-family decoder every InternVL language model is (InternLM2, Qwen2, ...): RMSNorm, rotate-half RoPE,
+ * grouped KV heads, a SiLU-gated MLP; the forward follows modeling_internlm2.py. What differs between
+ * architectures (tensor names, packed or split q/k/v, biases, tied head, RoPE variant) comes from the
+ * checkpoint's {@link LlmArchitecture} table at load. Holds weights (views over the mapped checkpoint) and config
+ * only; all state lives in the {@link KvCache} of each sequence, so one instance serves many sequences from many
+ * threads.
  *
- * <p>One {@link #forward(List, List, boolean)} runs any mix of sequences: prefill (many new rows) and decode
+ * <p>One {@link #forward(List, List, List, boolean)} runs any mix of sequences: prefill (many new rows) and decode
  * (one new row each) differ only in row counts. The linear layers see all rows of all sequences at once,
  * so every weight is streamed once per call, and attention runs per sequence over its own cache.
  */
-public final class InternLM2 {
-    static final String P = "language_model.";
+public final class DecoderLM implements CausalLM {
     /** Rows per pass through the layer stack: enough to keep the blocked matmul compute-bound. */
     static final int PREFILL_CHUNK = 512;
 
-    /** One decoder layer's weights, named after the checkpoint keys. */
+    /** One decoder layer's weights, named after InternLM2's checkpoint keys. */
     record Layer(
             float[] attentionNorm, // (hidden)
-            Weight wqkv,           // (kvHeads * (groups + 2) * headDim, hidden), see splitWqkv
+            Weight wqkv,           // (qDim + 2 * kvDim, hidden), laid out as the architecture's QkvLayout, see splitWqkv
             float[] wqkvBias,      // nullable
             Weight wo,             // (hidden, heads * headDim)
             float[] woBias,        // nullable
@@ -46,122 +51,144 @@ public final class InternLM2 {
     }
 
     private final LlmConfig config;
+    private final LlmArchitecture arch;
     private final Weight tokEmbeddings; // (vocab, hidden)
     private final List<Layer> layers;
     private final float[] norm;         // (hidden)
-    private final Weight output;        // (vocab, hidden), not tied to the embeddings
+    private final Weight output;        // (vocab, hidden); the embeddings when tied
 
-    private InternLM2(LlmConfig config, Weight tokEmbeddings, List<Layer> layers, float[] norm, Weight output) {
+    private DecoderLM(LlmConfig config, Weight tokEmbeddings, List<Layer> layers, float[] norm, Weight output) {
         this.config = config;
+        this.arch = config.arch();
         this.tokEmbeddings = tokEmbeddings;
         this.layers = layers;
         this.norm = norm;
         this.output = output;
     }
 
-    /** Builds the model over the checkpoint's mapped tensors; shapes are checked against the config. */
-    public static InternLM2 load(Checkpoint ckpt) {
+    /** Builds the model over the checkpoint's mapped tensors, named by its architecture's table; shapes are checked against the config. */
+    public static DecoderLM load(Checkpoint ckpt) {
         LlmConfig c = ckpt.config().llm();
-        int d = c.hiddenSize(), hd = c.headDim(), h = c.numAttentionHeads(), kv = c.numKeyValueHeads();
-        int qkvRows = (h + 2 * kv) * hd, inter = c.intermediateSize();
+        LlmArchitecture a = c.arch();
+        int d = c.hiddenSize(), hd = c.headDim(), h = c.numAttentionHeads(), inter = c.intermediateSize();
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String pre = P + "model.layers." + i + ".";
+            Weight[] gateUp = gateUp(ckpt, a, i, inter, d);
             layers.add(new Layer(
-                    ckpt.floats(pre + "attention_norm.weight", d),
-                    ckpt.weight(pre + "attention.wqkv.weight", qkvRows, d),
-                    bias(ckpt, c, pre + "attention.wqkv.bias", qkvRows),
-                    ckpt.weight(pre + "attention.wo.weight", d, h * hd),
-                    bias(ckpt, c, pre + "attention.wo.bias", d),
-                    ckpt.floats(pre + "ffn_norm.weight", d),
-                    ckpt.weight(pre + "feed_forward.w1.weight", inter, d),
-                    ckpt.weight(pre + "feed_forward.w3.weight", inter, d),
-                    ckpt.weight(pre + "feed_forward.w2.weight", d, inter)));
+                    ckpt.floats(LlmArchitecture.weight(LlmArchitecture.layer(i, a.attentionNorm())), d),
+                    qkvWeight(ckpt, c, a, i),
+                    qkvBias(ckpt, c, a, i),
+                    ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, a.oName())), d, h * hd),
+                    bias(ckpt, a.hasOBias(c), LlmArchitecture.bias(LlmArchitecture.layer(i, a.oName())), d),
+                    ckpt.floats(LlmArchitecture.weight(LlmArchitecture.layer(i, a.mlpNorm())), d),
+                    gateUp[0], gateUp[1],
+                    ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, a.downName())), d, inter)));
         }
-        return new InternLM2(c,
-                ckpt.weight(P + "model.tok_embeddings.weight", c.vocabSize(), d),
-                List.copyOf(layers),
-                ckpt.floats(P + "model.norm.weight", d),
-                ckpt.weight(P + "output.weight", c.vocabSize(), d));
+        Weight embed = ckpt.weight(LlmArchitecture.weight(a.embed()), c.vocabSize(), d);
+        return new DecoderLM(c, embed, List.copyOf(layers),
+                ckpt.floats(LlmArchitecture.weight(a.finalNorm()), d),
+                a.tiedHead(c) ? embed : ckpt.weight(LlmArchitecture.weight(a.head()), c.vocabSize(), d));
     }
 
-    private static float[] bias(Checkpoint ckpt, LlmConfig c, String name, int n) {
-        if (!c.bias()) {
-            if (ckpt.has(name)) throw new CheckpointException(ckpt.dir() + ": tensor " + name + " is present but llm_config.bias is false");
+    /** The packed q/k/v matrix of layer i; split tensors are copied into one [q; k; v] matrix so one matmul serves. */
+    private static Weight qkvWeight(Checkpoint ckpt, LlmConfig c, LlmArchitecture a, int i) {
+        int d = c.hiddenSize();
+        int[] rows = LlmArchitecture.qkvRows(c);
+        if (a.qkv() != LlmArchitecture.QkvLayout.SPLIT) {
+            return ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, a.qkvNames().get(0))), rows[0] + rows[1] + rows[2], d);
+        }
+        Weight[] parts = new Weight[3];
+        long bytes = 0;
+        for (int k = 0; k < 3; k++) {
+            parts[k] = ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, a.qkvNames().get(k))), rows[k], d);
+            bytes += parts[k].segment().byteSize();
+            if (parts[k].dtype() != parts[0].dtype()) {
+                throw new CheckpointException(ckpt.dir() + ": layer " + i + " stores q/k/v in different dtypes");
+            }
+        }
+        MemorySegment fused = Arena.ofAuto().allocate(bytes, 64);
+        long at = 0;
+        for (Weight w : parts) {
+            MemorySegment.copy(w.segment(), 0, fused, at, w.segment().byteSize());
+            at += w.segment().byteSize();
+        }
+        return Weight.of(parts[0].dtype(), fused, rows[0] + rows[1] + rows[2], d);
+    }
+
+    private static float[] qkvBias(Checkpoint ckpt, LlmConfig c, LlmArchitecture a, int i) {
+        int[] rows = LlmArchitecture.qkvRows(c);
+        boolean has = a.hasQkvBias(c);
+        if (a.qkv() != LlmArchitecture.QkvLayout.SPLIT) {
+            return bias(ckpt, has, LlmArchitecture.bias(LlmArchitecture.layer(i, a.qkvNames().get(0))), rows[0] + rows[1] + rows[2]);
+        }
+        if (!has) {
+            for (String n : a.qkvNames()) bias(ckpt, false, LlmArchitecture.bias(LlmArchitecture.layer(i, n)), 0);
+            return null;
+        }
+        float[] out = new float[rows[0] + rows[1] + rows[2]];
+        for (int k = 0, at = 0; k < 3; at += rows[k], k++) {
+            float[] b = ckpt.floats(LlmArchitecture.bias(LlmArchitecture.layer(i, a.qkvNames().get(k))), rows[k]);
+            System.arraycopy(b, 0, out, at, rows[k]);
+        }
+        return out;
+    }
+
+    /** gate and up of layer i: two tensors, or two row views of one packed [gate; up] tensor. */
+    private static Weight[] gateUp(Checkpoint ckpt, LlmArchitecture a, int i, int inter, int d) {
+        List<String> n = a.gateUpNames();
+        if (n.size() == 2) {
+            return new Weight[] {
+                    ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, n.get(0))), inter, d),
+                    ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, n.get(1))), inter, d)};
+        }
+        Weight packed = ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, n.get(0))), 2 * inter, d);
+        long half = packed.segment().byteSize() / 2;
+        return new Weight[] {
+                Weight.of(packed.dtype(), packed.segment().asSlice(0, half), inter, d),
+                Weight.of(packed.dtype(), packed.segment().asSlice(half, half), inter, d)};
+    }
+
+    private static float[] bias(Checkpoint ckpt, boolean expected, String name, int n) {
+        if (!expected) {
+            if (ckpt.has(name)) throw new CheckpointException(ckpt.dir() + ": tensor " + name + " is present but the model has no such bias"
+                    + " (llm_config.bias is false or the architecture has none)");
             return null;
         }
         return ckpt.floats(name, n);
     }
 
+    @Override
     public LlmConfig config() {
         return config;
     }
 
-    public int hiddenSize() {
-        return config.hiddenSize();
-    }
-
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    /** A new, empty sequence state. */
-    public KvCache newCache() {
-        return new KvCache(config, 64);
-    }
-
     /** A new, empty sequence state with room for this many tokens before it grows. */
+    @Override
     public KvCache newCache(int capacity) {
         return new KvCache(config, capacity);
     }
 
-    /**
-     * Input embeddings [tokens, hidden]: the token embeddings, with the rows at imageContextTokenId positions
-     * replaced in order by imageEmbeds ([count * hidden]), as InternVLChatModel splices vit_embeds. Without
-     * images pass null and -1 (a known context id with null embeddings is an error if the id occurs).
-     */
-    public float[] embed(int[] tokens, float[] imageEmbeds, int imageContextTokenId) {
+    @Override
+    public float[] embedTokens(int[] tokens) {
         int d = config.hiddenSize();
         float[] x = new float[tokens.length * d];
-        int slots = 0;
-        for (int t : tokens) if (t == imageContextTokenId) slots++;
-        if (imageEmbeds == null && slots > 0 && imageContextTokenId >= 0) {
-            throw new IllegalArgumentException("the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId
-                    + ") but no image embeddings were given");
-        }
-        if (imageEmbeds != null && imageEmbeds.length != slots * d) {
-            throw new IllegalArgumentException("image embeddings hold " + imageEmbeds.length / (double) d + " rows of "
-                    + d + " but the prompt has " + slots + " <IMG_CONTEXT> tokens (id " + imageContextTokenId + ")");
-        }
-        int img = 0;
         for (int i = 0; i < tokens.length; i++) {
             int t = tokens[i];
             if (t < 0 || t >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + t + " at position " + i + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
-            if (imageEmbeds != null && t == imageContextTokenId) {
-                System.arraycopy(imageEmbeds, img++ * d, x, i * d, d);
-            } else {
-                for (int c = 0; c < d; c++) x[i * d + c] = tokEmbeddings.get(t, c);
-            }
+            for (int c = 0; c < d; c++) x[i * d + c] = tokEmbeddings.get(t, c);
         }
         return x;
     }
 
     /**
-     * One sequence: embeds tokens (splicing imageEmbeds, nullable), appends them to the cache and returns
-     * logits: [vocab] of the last position if lastLogitsOnly, else [tokens, vocab].
-     */
-    public float[] forward(KvCache cache, int[] tokens, float[] imageEmbeds, int imageContextTokenId, boolean lastLogitsOnly) {
-        return forward(List.of(cache), List.of(tokens), List.of(embed(tokens, imageEmbeds, imageContextTokenId)), lastLogitsOnly);
-    }
-
-    /**
      * Several sequences at once. Sequence i appends tokens.get(i) (whose input embeddings are
-     * embeds.get(i), [n_i, hidden], from {@link #embed}) to caches.get(i); caches must be distinct. Returns
-     * logits [sequences, vocab] of each sequence's last new position if lastLogitsOnly, else [sum n_i, vocab]
-     * in row order. Mutates the caches (keys, values, tokens, RoPE state).
+     * embeds.get(i), [n_i, hidden], from {@link #embedTokens}, image rows spliced in) to caches.get(i); caches
+     * must be distinct. Returns logits [sequences, vocab] of each sequence's last new position if lastLogitsOnly,
+     * else [sum n_i, vocab] in row order. Mutates the caches (keys, values, tokens, RoPE state).
      */
+    @Override
     public float[] forward(List<KvCache> caches, List<int[]> tokens, List<float[]> embeds, boolean lastLogitsOnly) {
         int seqs = caches.size();
         if (tokens.size() != seqs || embeds.size() != seqs) throw new IllegalArgumentException("caches, tokens and embeds differ in count");
@@ -385,12 +412,20 @@ public final class InternLM2 {
     }
 
     /**
-     * The packed wqkv output of one row, modeling_internlm2.py:
+     * The packed wqkv output of one row into q, k and v. CONCAT (and fused SPLIT) rows are [q; k; v]. InternLM2's,
+     * modeling_internlm2.py:
      * {@code rearrange(qkv, 'b q (h gs d) -> b q h gs d', gs=2 + num_key_value_groups)}: for kv head g,
      * slots 0..G-1 are query heads g*G .. g*G+G-1, slot G its key, slot G+1 its value.
      */
     private void splitWqkv(float[] qkv, int off, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff) {
         int g = config.groups(), hd = config.headDim();
+        if (arch.qkv() != LlmArchitecture.QkvLayout.INTERLEAVED_GROUPS) {
+            int qDim = config.numAttentionHeads() * hd, kvDim = config.numKeyValueHeads() * hd;
+            System.arraycopy(qkv, off, q, qOff, qDim);
+            System.arraycopy(qkv, off + qDim, k, kOff, kvDim);
+            System.arraycopy(qkv, off + qDim + kvDim, v, vOff, kvDim);
+            return;
+        }
         for (int kvHead = 0; kvHead < config.numKeyValueHeads(); kvHead++) {
             int base = off + kvHead * (g + 2) * hd;
             System.arraycopy(qkv, base, q, qOff + kvHead * g * hd, g * hd);
