@@ -27,8 +27,8 @@ import org.internvl4j.engine.SequenceListener;
 import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
-import org.internvl4j.tokenizer.InternLM2Tokenizer;
-import org.internvl4j.tokenizer.StreamingDetokenizer;
+import org.internvl4j.tokenizer.Detokenizer;
+import org.internvl4j.tokenizer.Tokenizer;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: parses and checks the request, hands one
@@ -40,7 +40,7 @@ final class CompletionHandler {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ChatModel chat;
-    private final InternLM2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
     private final Engine engine;
     private final ImageInputs images;
     private final Metrics metrics;
@@ -159,7 +159,7 @@ final class CompletionHandler {
     /** One choice's text as it is generated. */
     private final class Choice {
         final int index;
-        final StreamingDetokenizer detok = tokenizer.newStreamingDetokenizer(true);
+        final Detokenizer detok = tokenizer.newStreamingDetokenizer(true);
         final ResponseText chatText;
         final StopText rawText;
         final ArrayNode logprobs = json.createArrayNode();
