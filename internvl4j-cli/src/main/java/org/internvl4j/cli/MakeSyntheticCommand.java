@@ -27,7 +27,7 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
     boolean tiny;
 
     @Option(names = "--like", defaultValue = "internvl2-8b", paramLabel = "MODEL",
-            description = "internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE})")
+            description = "Which size: internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE}).")
     String like;
 
     @picocli.CommandLine.Spec
