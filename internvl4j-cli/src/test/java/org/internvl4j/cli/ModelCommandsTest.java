@@ -25,6 +25,34 @@ class ModelCommandsTest {
     }
 
     @Test
+    void benchModelJsonHasEveryKeyOfTheContract(@TempDir Path dir) throws Exception {
+        assertThat(Main.commandLine().execute("make-synthetic", "--tiny", dir.toString())).isZero();
+        CommandLine bench = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        bench.setOut(new PrintWriter(out));
+        bench.setErr(new PrintWriter(err));
+        assertThat(bench.execute("bench", "model", "--model", dir.toString(), "--tiles", "1", "--prompt-tokens", "8",
+                "--decode-tokens", "2", "--weights", "mmap", "--json")).isZero();
+        // stdout is one JSON object; the human-readable lines went to stderr
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toString());
+        assertThat(j.isObject()).isTrue();
+        assertThat(err.toString()).contains("prefill:").contains("decode:");
+        assertThat(j.get("cpu").asText()).isNotBlank();
+        assertThat(j.get("vector_bits").asInt()).isEqualTo(org.internvl4j.tensor.MatMul.vectorBits());
+        assertThat(j.get("threads").asInt()).isEqualTo(org.internvl4j.tensor.Parallel.threads());
+        assertThat(j.get("weights").asText()).isEqualTo("mmap");
+        for (String k : new String[] {"fma_peak_gflops", "bandwidth_gbs", "vision_s_per_tile", "prefill_tokens_per_s",
+            "decode_tokens_per_s", "vision_share_of_fma_peak", "prefill_share_of_fma_peak", "decode_share_of_bandwidth", "peak_rss_gib"}) {
+            assertThat(j.get(k)).as(k).isNotNull();
+            assertThat(j.get(k).isNumber()).as(k).isTrue();
+            assertThat(j.get(k).asDouble()).as(k).isPositive();
+        }
+        // shares are fractions of the probes, not percentages
+        assertThat(j.get("prefill_share_of_fma_peak").asDouble()).isLessThan(2);
+        assertThat(j.get("decode_share_of_bandwidth").asDouble()).isLessThan(2);
+    }
+
+    @Test
     void benchModelRejectsAMissingDirectory() {
         CommandLine bench = Main.commandLine();
         StringWriter err = new StringWriter();

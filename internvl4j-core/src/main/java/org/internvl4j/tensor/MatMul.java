@@ -104,8 +104,28 @@ public final class MatMul {
         } else if (n < TILE_MIN_TOKENS) {
             Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
         } else {
-            tiled(w, null, x, xOff, n, y, yOff);
+            tiled(w, null, x, xOff, n, y, yOff, false);
         }
+    }
+
+    /**
+     * The product with its output transposed: yT[r, t] = sum_c W[r, c] * x[t, c], yT row-major [rows, n].
+     * Attention uses it to get scores [query, key] and outputs [query, dim] straight from the tiles,
+     * which hold [row][token] anyway: the transposing write-out of {@link #matMul} cost more than the
+     * products themselves at head size 64.
+     */
+    public static void matMulTransposed(Weight w, float[] x, int n, float[] yT) {
+        if (n < 0) throw new IllegalArgumentException("token count must not be negative, got " + n);
+        checkRange("x", x, 0, (long) n * w.cols());
+        checkRange("yT", yT, 0, (long) n * w.rows());
+        if (n == 0) return;
+        if (n < TILE_MIN_TOKENS) {
+            float[] y = new float[n * w.rows()];
+            matMul(w, x, 0, n, y, 0);
+            for (int t = 0; t < n; t++) for (int r = 0; r < w.rows(); r++) yT[r * n + t] = y[t * w.rows() + r];
+            return;
+        }
+        tiled(w, null, x, 0, n, yT, 0, true);
     }
 
     /**
@@ -119,7 +139,7 @@ public final class MatMul {
         if (n >= TILE_MIN_TOKENS) {
             checkRange("x", x, 0, (long) n * w.cols());
             checkRange("y", y, 0, (long) n * w.rows());
-            tiled(w, bias, x, 0, n, y, 0);
+            tiled(w, bias, x, 0, n, y, 0, false);
             return;
         }
         matMul(w, x, 0, n, y, 0);
@@ -282,7 +302,7 @@ public final class MatMul {
     // ---- many tokens: register-tiled ----
 
     /** bias: added to each output as it is written out, or null. */
-    private static void tiled(Weight w, float[] bias, float[] x, int xOff, int n, float[] y, int yOff) {
+    private static void tiled(Weight w, float[] bias, float[] x, int xOff, int n, float[] y, int yOff, boolean transposedOut) {
         int cols = w.cols(), colsP = evenUp(cols);
         int groups = (n + NT - 1) / NT;
         // x packed by groups of NT tokens, k-major inside a group: xp[(g * colsP + k) * NT + j] = x[g*NT + j, k].
@@ -291,7 +311,7 @@ public final class MatMul {
         // so groups are packed in parallel.
         float[] xp = new float[groups * colsP * NT];
         Parallel.forRange(groups, 1, (g0, g1) -> pack(x, xOff, n, cols, xp, g0, g1));
-        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1));
+        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1, transposedOut));
     }
 
     /**
@@ -319,7 +339,8 @@ public final class MatMul {
         }
     }
 
-    private static void tiledRows(Weight w, float[] bias, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1) {
+    private static void tiledRows(Weight w, float[] bias, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1,
+                                  boolean transposedOut) {
         int cols = w.cols(), colsP = evenUp(cols), rows = w.rows(), nPad = groups * NT;
         float[] wb = W_BUF.get();
         float[] yb = Y_BUF.get();
@@ -347,6 +368,10 @@ public final class MatMul {
                     }
                     for (; i < nr; i++) tile1(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, first);
                 }
+            }
+            if (transposedOut) { // y is [rows][tokens] like yb: a copy per row
+                for (int i = 0; i < nr; i++) System.arraycopy(yb, i * nPad, y, yOff + (rb + i) * n, n);
+                continue;
             }
             // yb is [rows of this block][tokens]; y is [tokens][rows]. 16 rows at a time: 16 read streams,
             // and each token's 16 outputs fill one cache line of y.

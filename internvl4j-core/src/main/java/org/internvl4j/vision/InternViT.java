@@ -228,14 +228,13 @@ public final class InternViT {
     }
 
     /**
-     * One head of one tile, as two matrix products: scores = (q * scale) k^T, then softmax(scores) v.
-     * The second one is computed transposed, v^T softmax(scores)^T, so that the wide scores matrix is
-     * read in place as the weight and only the narrow v^T [hd, n] is packed.
+     * One head of one tile, as two matrix products with transposed outputs: scores [query, key] =
+     * (q * scale) k^T, then softmax(scores) v = [query, dim], each straight from the register tiles.
      */
     private void attendHead(float[] qkv, int t, int h, float[] out) {
         int d = config.hiddenSize(), n = tokensPerTile(), hd = config.headDim();
         float scale = (float) Math.pow(hd, -0.5);
-        float[] q = new float[n * hd], k = new float[n * hd], vt = new float[hd * n], scores = new float[n * n], headT = new float[hd * n];
+        float[] q = new float[n * hd], k = new float[n * hd], vt = new float[hd * n], scores = new float[n * n], head = new float[n * hd];
         for (int i = 0; i < n; i++) {
             int off = (t * n + i) * 3 * d + h * hd;
             for (int e = 0; e < hd; e++) {
@@ -244,11 +243,9 @@ public final class InternViT {
                 vt[e * n + i] = qkv[off + 2 * d + e];
             }
         }
-        MatMul.matMul(new F32Weight(MemorySegment.ofArray(k), n, hd), q, n, scores); // [n queries, n keys]
+        MatMul.matMulTransposed(new F32Weight(MemorySegment.ofArray(q), n, hd), k, n, scores); // [n queries, n keys]
         for (int i = 0; i < n; i++) Softmax.softmax(scores, i * n, n);
-        MatMul.matMul(new F32Weight(MemorySegment.ofArray(scores), n, n), vt, hd, headT); // [hd, n queries]
-        for (int i = 0; i < n; i++) {
-            for (int e = 0; e < hd; e++) out[(t * n + i) * d + h * hd + e] = headT[e * n + i];
-        }
+        MatMul.matMulTransposed(new F32Weight(MemorySegment.ofArray(scores), n, n), vt, hd, head); // [n queries, hd]
+        for (int i = 0; i < n; i++) System.arraycopy(head, i * hd, out, (t * n + i) * d + h * hd, hd);
     }
 }

@@ -16,7 +16,6 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.internvl4j.tokenizer.InternLM2Tokenizer;
 import org.internvl4j.tokenizer.SentencePieceModel;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -181,7 +180,7 @@ class TinyCheckpointTest {
     @Test
     void tokenizerModelSetsTheVocabularyAndIsCopied() throws IOException {
         Path real = findShared().resolve("tokenizers/internvl2-8b/tokenizer.model");
-        Assumptions.assumeTrue(Files.exists(real), "shared tokenizer not found");
+        TestData.assumeShared(Files.exists(real), real + " not found");
         assertThat(TinyTokenizer.checkedPieces(real)).isEqualTo(92544);
         Path dir = tmp.resolve("realvocab");
         InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.C)

@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
 /**
  * A Hugging Face hub (and ModelScope) stand-in on 127.0.0.1: the model API, resolve URLs that
  * redirect LFS files to a separate "CDN" server, Range requests, error headers, and faults on demand
- * (a connection cut at a byte offset, corrupted bytes, a gated repository).
+ * (a connection cut at a byte offset, corrupted bytes, a gated repository, error statuses such as 503
+ * and 429 with Retry-After, and resumes answered with 416, a wrong Content-Range or a 200 that ignores
+ * the Range).
  */
 final class FakeHub implements AutoCloseable {
 
@@ -49,6 +51,31 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Long> stallAt = new ConcurrentHashMap<>();
     /** path -> how many more responses for it carry a flipped byte. */
     final Map<String, Integer> corrupt = new ConcurrentHashMap<>();
+
+    /** An error answer in place of a file: the status and, when not null, a Retry-After header. */
+    record Status(int code, String retryAfter) {}
+
+    /** path -> error answers given, one per request, before the file is served again. */
+    final Map<String, java.util.Deque<Status>> statuses = new ConcurrentHashMap<>();
+    /** path -> how many more Range requests for it get a 200 with the whole file (a server ignoring Range). */
+    final Map<String, Integer> ignoreRange = new ConcurrentHashMap<>();
+    /** path -> how many more Range requests for it get a 206 whose Content-Range starts at 0, not where asked. */
+    final Map<String, Integer> wrongContentRange = new ConcurrentHashMap<>();
+    /** path -> how many more Range requests for it get a 416 (Range Not Satisfiable). */
+    final Map<String, Integer> refuseRange = new ConcurrentHashMap<>();
+
+    /** Queues error answers for the next requests of path. */
+    void failNext(String path, Status... answers) {
+        statuses.computeIfAbsent(path, p -> new java.util.concurrent.ConcurrentLinkedDeque<>()).addAll(List.of(answers));
+    }
+
+    /** Uses up one fault from a per-path countdown; false when none is left. */
+    private static boolean take(Map<String, Integer> faults, String path) {
+        Integer n = faults.get(path);
+        if (n == null || n <= 0) return false;
+        faults.put(path, n - 1);
+        return true;
+    }
 
     FakeHub() throws IOException {
         hub = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -293,6 +320,12 @@ final class FakeHub implements AutoCloseable {
 
     /** Sends a file, honouring "Range: bytes=N-" and the injected faults. */
     private void serve(HttpExchange ex, String file, byte[] content, Map<String, String> headers) throws IOException {
+        Status status = statuses.getOrDefault(file, new java.util.ArrayDeque<>()).poll();
+        if (status != null) {
+            send(ex, status.code(), "text/plain", ("fault " + status.code()).getBytes(),
+                    status.retryAfter() == null ? Map.of() : Map.of("Retry-After", status.retryAfter()));
+            return;
+        }
         byte[] body = content;
         Integer bad = corrupt.get(file);
         if (bad != null && bad > 0) {
@@ -302,6 +335,21 @@ final class FakeHub implements AutoCloseable {
         }
         long start = 0;
         String range = ex.getRequestHeaders().getFirst("Range");
+        if (range != null && take(ignoreRange, file)) {
+            range = null; // answered like a plain GET: 200 and the whole file
+        }
+        if (range != null && take(refuseRange, file)) {
+            ex.getResponseHeaders().add("Content-Range", "bytes */" + body.length);
+            ex.sendResponseHeaders(416, -1);
+            return;
+        }
+        if (range != null && take(wrongContentRange, file)) {
+            // a 206 for a range other than the one asked for: here the whole file from byte 0
+            ex.getResponseHeaders().add("Content-Range", "bytes 0-" + (body.length - 1) + "/" + body.length);
+            ex.sendResponseHeaders(206, body.length);
+            ex.getResponseBody().write(body);
+            return;
+        }
         if (range != null) {
             Matcher m = Pattern.compile("bytes=(\\d+)-").matcher(range);
             if (!m.matches()) {

@@ -448,4 +448,111 @@ class HubDownloaderTest {
             throw new IllegalStateException(e);
         }
     }
+
+    // ---- faults of the server: error statuses, and resumes answered wrongly ----
+
+    @Test
+    void serverErrorsRateLimitsAndTimeoutsAreRetriedUntilTheFileArrives() throws IOException {
+        hub.failNext(SHARD1, new FakeHub.Status(503, null), new FakeHub.Status(429, "1"), new FakeHub.Status(408, null));
+        hub.failNext("config.json", new FakeHub.Status(500, null)); // a git-stored file, answered by the hub itself
+        Recorder rec = new Recorder();
+        DownloadResult r = new HubDownloader(options()).download(RepoId.parse(REPO), rec);
+
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD1))).isEqualTo(files.get(SHARD1).content());
+        assertThat(Files.readAllBytes(r.snapshot().resolve("config.json"))).isEqualTo(files.get("config.json").content());
+        // three error answers, then the file: the default 3 retries are just enough
+        assertThat(hub.requests("cdn", FakeHub.sha256(files.get(SHARD1).content()))).hasSize(4);
+        for (int code : new int[] {503, 429, 408}) {
+            assertThat(rec.events).anyMatch(e -> e.startsWith("retry " + SHARD1) && e.contains("answered " + code));
+        }
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry config.json") && e.contains("answered 500"));
+        assertThat(r.downloadedBytes()).isEqualTo(r.totalBytes());
+    }
+
+    @Test
+    void persistentServerErrorsExhaustTheRetriesWithAClearError() {
+        FakeHub.Status busy = new FakeHub.Status(503, "1");
+        hub.failNext("tokenizer.model", busy, busy, busy, busy, busy);
+        String sha = FakeHub.sha256(files.get("tokenizer.model").content());
+        assertThatThrownBy(() -> new HubDownloader(options().withRetries(2)).download(RepoId.parse(REPO)))
+                .isInstanceOfSatisfying(HubException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(HubException.Kind.NETWORK);
+                    assertThat(e.getMessage()).contains("tokenizer.model").contains("failed after 3 attempts").contains("503");
+                });
+        assertThat(hub.requests("cdn", sha)).hasSize(3);
+        assertThat(repoDir().resolve("blobs").resolve(sha)).doesNotExist();
+        assertThat(repoDir().resolve("refs/main")).doesNotExist();
+    }
+
+    @Test
+    void aServerThatIgnoresRangeOnResumeGetsTheWholeFileWrittenFromTheStart() throws IOException {
+        long cut = 1_234_567;
+        hub.cutAt.put(SHARD1, cut);
+        hub.ignoreRange.put(SHARD1, 1);
+        DownloadResult r = new HubDownloader(options()).download(RepoId.parse(REPO));
+
+        // appended after the partial file, the 200's body would duplicate the prefix and fail the checks
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD1))).isEqualTo(files.get(SHARD1).content());
+        var shard = hub.requests("cdn", FakeHub.sha256(files.get(SHARD1).content()));
+        assertThat(shard).hasSize(2);
+        assertThat(rangeStart(shard.get(1).range())).isPositive().isLessThanOrEqualTo(cut);
+        assertThat(r.downloadedBytes()).isGreaterThan(r.totalBytes()); // the prefix crossed the wire twice
+    }
+
+    @Test
+    void aMismatchedContentRangeOnResumeRestartsTheFileFromScratch() throws IOException {
+        hub.cutAt.put(SHARD2, 777_777L);
+        hub.wrongContentRange.put(SHARD2, 1);
+        Recorder rec = new Recorder();
+        DownloadResult r = new HubDownloader(options()).download(RepoId.parse(REPO), rec);
+
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD2))).isEqualTo(files.get(SHARD2).content());
+        var shard = hub.requests("cdn", FakeHub.sha256(files.get(SHARD2).content()));
+        assertThat(shard).extracting(FakeHub.Request::range).hasSize(3).first().isNull();
+        assertThat(shard.get(1).range()).startsWith("bytes=");
+        assertThat(shard.get(2).range()).as("after a wrong Content-Range the partial file is dropped").isNull();
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry " + SHARD2) && e.contains("Content-Range 'bytes 0-"));
+    }
+
+    @Test
+    void a416OnResumeRestartsTheFileFromScratch() throws IOException {
+        hub.cutAt.put(SHARD2, 777_777L);
+        hub.refuseRange.put(SHARD2, 1);
+        Recorder rec = new Recorder();
+        DownloadResult r = new HubDownloader(options()).download(RepoId.parse(REPO), rec);
+
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD2))).isEqualTo(files.get(SHARD2).content());
+        var shard = hub.requests("cdn", FakeHub.sha256(files.get(SHARD2).content()));
+        assertThat(shard).hasSize(3);
+        assertThat(shard.get(1).range()).startsWith("bytes=");
+        assertThat(shard.get(2).range()).isNull();
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry " + SHARD2) && e.contains("refused range"));
+        assertThat(repoDir().resolve("blobs").resolve(FakeHub.sha256(files.get(SHARD2).content()) + ".incomplete")).doesNotExist();
+    }
+
+    @Test
+    void modelScopeRetriesServerErrorsAndRateLimitsToo() throws IOException {
+        hub.failNext("README.md", new FakeHub.Status(502, null), new FakeHub.Status(429, "2"));
+        hub.failNext(SHARD1, new FakeHub.Status(503, null));
+        HubOptions ms = HubOptions.forSource(Source.MODELSCOPE, Map.of("MODELSCOPE_CACHE", tmp.resolve("ms").toString()))
+                .withEndpoint(hub.endpoint());
+        Recorder rec = new Recorder();
+        DownloadResult r = new HubDownloader(ms).download(RepoId.parse(REPO), rec);
+        assertThat(Files.readAllBytes(r.snapshot().resolve("README.md"))).isEqualTo(HELLO);
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD1))).isEqualTo(files.get(SHARD1).content());
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry README.md") && e.contains("ModelScope answered 502"));
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry README.md") && e.contains("ModelScope answered 429"));
+        assertThat(rec.events).anyMatch(e -> e.startsWith("retry " + SHARD1) && e.contains("ModelScope answered 503"));
+    }
+
+    @Test
+    void modelScopeResumesPastAServerThatIgnoresRange() throws IOException {
+        hub.cutAt.put(SHARD2, 500_000L);
+        hub.ignoreRange.put(SHARD2, 1);
+        HubOptions ms = HubOptions.forSource(Source.MODELSCOPE, Map.of("MODELSCOPE_CACHE", tmp.resolve("ms").toString()))
+                .withEndpoint(hub.endpoint());
+        DownloadResult r = new HubDownloader(ms).download(RepoId.parse(REPO));
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD2))).isEqualTo(files.get(SHARD2).content());
+        assertThat(hub.requests("cdn", FakeHub.sha256(files.get(SHARD2).content()))).hasSize(2);
+    }
 }

@@ -12,6 +12,18 @@ class ElementwiseTest {
     private final Random r = new Random(11);
 
     @Test
+    void normsRefuseWeightsShorterThanTheRow() {
+        // without the check a short weight reads out of bounds only in the scalar tail, or not at all
+        float[] x = new float[40], out = new float[40];
+        assertThatThrownBy(() -> Norms.rmsNorm(x, 0, new float[39], 1e-6f, out, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("norm weight has 39 elements, the row has 40");
+        assertThatThrownBy(() -> Norms.layerNorm(x, 0, new float[39], new float[40], 1e-6f, out, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("norm weight has 39");
+        assertThatThrownBy(() -> Norms.layerNorm(x, 0, new float[40], new float[32], 1e-6f, out, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has 32 elements");
+    }
+
+    @Test
     void rmsNormMatchesDouble() {
         for (int n : TestData.SIZES) {
             float[] x = TestData.gaussian(r, n + 2, 3);

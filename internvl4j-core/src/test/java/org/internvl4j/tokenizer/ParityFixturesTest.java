@@ -1,7 +1,6 @@
 package org.internvl4j.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,9 +70,8 @@ class ParityFixturesTest {
         Path hf = TestFiles.testdata().resolve("hf");
         InternLM2Tokenizer tok;
         if (name.equals("real")) {
-            var real = TestFiles.realTokenizer();
-            assumeTrue(real.isPresent(), TestFiles.NO_REAL_TOKENIZER);
-            tok = InternLM2Tokenizer.load(real.get().resolve("tokenizer.model"), real.get().resolve("internvl2-2b-hf-json"));
+            Path real = TestFiles.requireRealTokenizer();
+            tok = InternLM2Tokenizer.load(real.resolve("tokenizer.model"), real.resolve("internvl2-2b-hf-json"));
         } else if (name.equals("tiny-a-strip")) { // tiny-a's model with lstrip/rstrip and a non-special added token
             tok = InternLM2Tokenizer.load(hf.resolve("tiny-a/tokenizer.model"), hf.resolve(name));
         } else {

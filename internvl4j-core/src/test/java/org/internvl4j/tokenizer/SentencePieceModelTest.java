@@ -2,7 +2,6 @@ package org.internvl4j.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +18,7 @@ class SentencePieceModelTest {
 
     @Test
     void readsTheRealInternLM2Model() throws Exception {
-        var dir = TestFiles.realTokenizer();
-        assumeTrue(dir.isPresent(), TestFiles.NO_REAL_TOKENIZER);
-        SentencePieceModel m = SentencePieceModel.read(dir.get().resolve("tokenizer.model"));
+        SentencePieceModel m = SentencePieceModel.read(TestFiles.requireRealTokenizer().resolve("tokenizer.model"));
         // Counts and flags from the shared reference README ("SentencePiece model facts").
         assertThat(m.size()).isEqualTo(92544);
         Map<PieceType, Integer> counts = new EnumMap<>(PieceType.class);

@@ -25,6 +25,12 @@ final class TestFiles {
                 .filter(p -> Files.isRegularFile(p.resolve("tokenizer.model")));
     }
 
-    static final String NO_REAL_TOKENIZER = "shared/tokenizers/internvl2-8b not found (set -Dinternvl.shared=DIR);"
-            + " skipping the real-tokenizer check";
+    static final String NO_REAL_TOKENIZER = "shared/tokenizers/internvl2-8b/tokenizer.model not found";
+
+    /** Skips the calling test where the real tokenizer is missing, or fails it in CI (TestData.assumeShared). */
+    static Path requireRealTokenizer() {
+        Optional<Path> d = realTokenizer();
+        TestData.assumeShared(d.isPresent(), NO_REAL_TOKENIZER);
+        return d.get();
+    }
 }
