@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 /** `internvl bench`: speed measurements, each reported next to this machine's measured limits. */
 @Command(
         name = "bench",
+        header = "Measures speed against this machine's limits.",
         mixinStandardHelpOptions = true,
         description = "Measures speed against this machine's limits, probed in the same run.",
         subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class})
@@ -18,15 +19,18 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     @Command(
             name = "kernels",
+            header = "Times the matrix kernels against memory bandwidth and FMA peak.",
             mixinStandardHelpOptions = true,
             description = {
-                "Probes memory-read bandwidth and FP32 FMA peak, then times BF16 matrix-vector products at",
-                "InternVL2-8B's sizes (GB/s) and a 512-token matrix-matrix product (GFLOP/s), as shares of the probes."
+                "Probes memory-read bandwidth and FP32 FMA peak, then times BF16 matrix-vector products at InternVL2-8B's "
+                    + "sizes (GB/s) and a 512-token matrix-matrix product (GFLOP/s), as shares of the probes.",
+                "Before it starts it says how long it will take (about 13 x SECONDS + 10 s per thread count) and how much memory "
+                    + "(about MIB + 700 MiB)."
             })
     static final class Kernels implements Callable<Integer> {
         @Option(names = "--threads", split = ",", defaultValue = "1,2", paramLabel = "N[,N...]",
@@ -38,7 +42,7 @@ public final class BenchCommand implements Runnable {
         double seconds;
 
         @Option(names = "--probe-mib", defaultValue = "2048", paramLabel = "MIB",
-                description = "Size of the buffer the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
+                description = "Size of the buffer the bandwidth probe reads, in MiB (default: ${DEFAULT-VALUE}).")
         int probeMib;
 
         @picocli.CommandLine.Spec
@@ -51,6 +55,9 @@ public final class BenchCommand implements Runnable {
             }
             if (!(seconds > 0)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--seconds must be positive, got " + seconds);
             if (probeMib < 64) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--probe-mib must be at least 64 (to defeat the caches), got " + probeMib);
+            var err = spec.commandLine().getErr();
+            err.println(KernelBench.estimate(threads.size(), seconds, probeMib));
+            err.flush();
             new KernelBench(spec.commandLine().getOut(), seconds, probeMib).run(threads);
             return 0;
         }

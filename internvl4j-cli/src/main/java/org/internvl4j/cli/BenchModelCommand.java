@@ -14,23 +14,24 @@ import picocli.CommandLine.ParameterException;
 /** `internvl bench model`: load time, vision ms/tile, prefill and decode tokens/s, peak memory. */
 @Command(
         name = "model",
+        header = "Times a model: load, vision, prefill, decode and memory.",
         mixinStandardHelpOptions = true,
         description = {
-            "Times a checkpoint (real, or from `internvl make-synthetic`): load, vision tower + projector per",
-            "448 px tile, prefill tokens/s, decode tokens/s with BF16 weights, peak resident memory, each as a",
-            "share of this machine's limits, probed in the same run (FP32 FMA peak, memory-read bandwidth, RAM)."
+            "Times a checkpoint (real, or from `internvl make-synthetic`): load, vision tower + projector per 448 px tile, "
+                + "prefill tokens/s, decode tokens/s with BF16 weights and peak resident memory, each as a share of this "
+                + "machine's limits, probed in the same run (FP32 FMA peak, memory-read bandwidth, RAM)."
         })
 public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--tiles", defaultValue = "1", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
+    @Option(names = "--tiles", defaultValue = "1", paramLabel = "N", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
     int tiles;
 
-    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prefill length (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-tokens", defaultValue = "512", paramLabel = "N", description = "Prefill length (default: ${DEFAULT-VALUE}).")
     int promptTokens;
 
-    @Option(names = "--decode-tokens", defaultValue = "16", description = "Decode steps after the prefill (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decode-tokens", defaultValue = "16", paramLabel = "N", description = "Decode steps after the prefill (default: ${DEFAULT-VALUE}).")
     int decodeTokens;
 
     @Option(names = "--weights", defaultValue = "auto", paramLabel = "auto|copy|mmap",
@@ -46,9 +47,9 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be >= 0, got " + tiles);
-        if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be >= 1, got " + promptTokens);
-        if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be >= 1, got " + decodeTokens);
+        if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be at least 0, got " + tiles);
+        if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be at least 1, got " + promptTokens);
+        if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be at least 1, got " + decodeTokens);
         WeightMemory.Mode mode = switch (weights) {
             case "auto" -> WeightMemory.Mode.AUTO;
             case "copy" -> WeightMemory.Mode.COPY;

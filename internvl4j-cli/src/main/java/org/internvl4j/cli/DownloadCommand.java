@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code internvl download owner/name}: fetches a checkpoint into the Hugging Face cache. */
 @Command(
         name = "download",
+        header = "Downloads a checkpoint into the Hugging Face cache.",
         mixinStandardHelpOptions = true,
         description = {
             "Downloads the files inference needs (config, safetensors shards and index, tokenizer files) "
@@ -34,10 +35,10 @@ public final class DownloadCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "OWNER/NAME[@REVISION]", description = "The repository, e.g. OpenGVLab/InternVL2-8B-MPO.")
+    @Parameters(index = "0", paramLabel = "OWNER/NAME[@REV]", description = "The repository, e.g. OpenGVLab/InternVL2-8B-MPO.")
     String repo;
 
-    @Option(names = "--revision", paramLabel = "R", description = "Branch, tag or commit (default: main; master on ModelScope).")
+    @Option(names = "--revision", paramLabel = "REV", description = "Branch, tag or commit (default: main; master on ModelScope).")
     String revision;
 
     @Option(names = "--include", paramLabel = "PATTERN",
@@ -45,7 +46,7 @@ public final class DownloadCommand implements Callable<Integer> {
     List<String> includes;
 
     @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "huggingface",
-            description = "huggingface (default) or modelscope.")
+            description = "Where to download from: huggingface (default) or modelscope.")
     String source;
 
     @Option(names = "--endpoint", paramLabel = "URL", description = "Hub or mirror URL (default: HF_ENDPOINT or https://huggingface.co).")
@@ -54,7 +55,7 @@ public final class DownloadCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Hub cache folder (default: HF_HUB_CACHE or $HF_HOME/hub).")
     Path cacheDir;
 
-    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4", description = "Files fetched at once (default: 4).")
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4", description = "Files fetched at once (default: ${DEFAULT-VALUE}).")
     int parallel;
 
     @Option(names = "--offline", description = "Use only the cache, like HF_HUB_OFFLINE=1.")

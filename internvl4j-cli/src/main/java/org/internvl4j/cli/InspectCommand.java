@@ -18,20 +18,26 @@ import org.internvl4j.checkpoint.LlmConfig;
 import org.internvl4j.checkpoint.VisionConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** `internvl inspect DIR`: what a checkpoint holds, without reading its weights. */
+/** `internvl inspect MODEL` (or `-m MODEL`): what a checkpoint holds, without reading its weights. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
+        header = "Shows what a checkpoint holds and checks that it is complete.",
         description = {"Shows a checkpoint's architecture, parameter counts, dtypes and bytes per part, and checks that "
                 + "every tensor the model needs is present with the shape config.json implies. Reads no weights.",
             "Exit status 0 when the checkpoint is complete, 1 when it is not."})
 public final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "DIR", description = "checkpoint directory (config.json + safetensors)")
-    Path dir;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR|OWNER/NAME[@REV]",
+            description = "The checkpoint: a directory (config.json + safetensors) or a Hugging Face id, as with --model.")
+    String positional;
 
-    @Option(names = "--json", description = "print JSON instead of text")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|OWNER/NAME[@REV]", description = "The checkpoint, as an option (instead of the argument).")
+    String option;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
     @Spec
@@ -40,6 +46,15 @@ public final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (positional != null && option != null) {
+            throw new ParameterException(spec.commandLine(), "the model is given twice: as an argument and with --model; give one");
+        }
+        if (positional == null && option == null) {
+            throw new ParameterException(spec.commandLine(), "missing the model: give a checkpoint directory or hub id (or -m MODEL)");
+        }
+        ModelOption m = new ModelOption();
+        m.model = positional != null ? positional : option;
+        Path dir = m.resolve();
         try (Checkpoint c = Checkpoint.open(dir, false)) {
             CheckpointSummary s = CheckpointSummary.of(c);
             String problem = null;

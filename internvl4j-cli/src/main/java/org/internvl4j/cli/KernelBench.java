@@ -81,6 +81,22 @@ final class KernelBench {
         }
     }
 
+    /**
+     * How long and how much memory a run takes: per thread count, four probes and six kernels, each
+     * measured for `seconds` after a third of that in warm-up, plus setup (filling the weights); memory:
+     * the probe's buffer, the matrix-vector weights cycled from memory (MIN_STREAMED_BYTES), the
+     * matrix-matrix weights and its activations.
+     */
+    static String estimate(int threadCounts, double seconds, int probeMib) {
+        double perCount = 10 * seconds * 4 / 3 + 10;
+        long mib = probeMib + (MIN_STREAMED_BYTES >> 20) + ((long) MATMUL_SHAPE[0] * MATMUL_SHAPE[1] * 2 >> 20)
+                + ((long) MATMUL_TOKENS * (MATMUL_SHAPE[0] + MATMUL_SHAPE[1]) * 4 >> 20) + 64;
+        long s = Math.round(threadCounts * perCount);
+        return String.format(java.util.Locale.ROOT, "bench kernels: %d thread count%s x 10 measurements of %s s: about %d min %02d s, "
+                + "with about %.1f GiB of memory (the probe's %d MiB buffer and the weights)", threadCounts, threadCounts == 1 ? "" : "s",
+                seconds == Math.rint(seconds) ? Long.toString((long) seconds) : Double.toString(seconds), s / 60, s % 60, mib / 1024.0, probeMib);
+    }
+
     void run(List<Integer> threadCounts) {
         int before = Parallel.threads();
         out.printf("# internvl bench kernels — %s, %d available processors, %d-bit vectors, Java %s%n",

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Runs the InternVL2 vision-language models on the CPU, from their Hugging Face checkpoints.",
         subcommands = {
-            CommandLine.HelpCommand.class,
+            HelpCommand.class,
             ChatCommand.class,
             GenerateCommand.class,
             ServeCommand.class,
@@ -30,10 +30,11 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {
+        StandardError.restore();
         System.exit(commandLine().execute(args));
     }
 
@@ -41,7 +42,30 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                // `--max-new-tokens 8 --max-new-tokens 16` means 16, as in most command lines
+                .setOverwrittenOptionsAllowed(true)
+                .setParameterExceptionHandler(Main::usageError)
                 .setExecutionExceptionHandler(Main::oneLineError);
+    }
+
+    /** "internvl" or "internvl bench kernels": the command as the user typed it. */
+    static String name(CommandLine cl) {
+        return cl.getCommandSpec().qualifiedName();
+    }
+
+    /**
+     * A usage error (unknown or malformed option, bad value) prints one line and where to read more,
+     * not the whole usage, and exits with 2.
+     */
+    static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        var err = cl.getErr();
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        err.println(name(cl) + ": " + message.lines().findFirst().orElse(""));
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("see " + name(cl) + " --help");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /**
@@ -51,8 +75,8 @@ public final class Main implements Runnable {
     static int oneLineError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
         boolean ours = e instanceof org.internvl4j.checkpoint.CheckpointException || e instanceof IllegalArgumentException
-                || e instanceof org.internvl4j.hub.HubException;
-        cl.getErr().println("internvl " + cl.getCommandName() + ": " + (ours ? "" : e.getClass().getSimpleName() + ": ")
+                || e instanceof org.internvl4j.hub.HubException || e instanceof java.io.UncheckedIOException;
+        cl.getErr().println(name(cl) + ": " + (ours ? "" : e.getClass().getSimpleName() + ": ")
                 + message.lines().findFirst().orElse(""));
         if (System.getenv("INTERNVL_DEBUG") != null) e.printStackTrace(cl.getErr());
         cl.getErr().flush();

@@ -10,23 +10,24 @@ import picocli.CommandLine.Parameters;
 /** `internvl make-synthetic DIR`: a random-weight checkpoint with InternVL2-8B's shapes, for benchmarks. */
 @Command(
         name = "make-synthetic",
+        header = "Writes a random-weight checkpoint with InternVL2-8B's shapes.",
         mixinStandardHelpOptions = true,
         description = {
-            "Writes a random-weight checkpoint with the real shapes of an InternVL2 size (bf16, sharded; 8B is about 16 GB,",
-            "1B about 1.9 GB) for `internvl bench model`. The weights mean nothing; there is no tokenizer."
+            "Writes a random-weight checkpoint with the real shapes of an InternVL2 size (bf16, sharded; 8B is about 16 GB, "
+                + "1B about 1.9 GB) for `internvl bench model`. The weights mean nothing; there is no tokenizer."
         })
 public final class MakeSyntheticCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Directory to write (created).")
     Path dir;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--tiny", description = "Write tiny shapes instead (a few MB), to try the commands quickly.")
     boolean tiny;
 
     @Option(names = "--like", defaultValue = "internvl2-8b", paramLabel = "MODEL",
-            description = "internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE})")
+            description = "Which size: internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE}).")
     String like;
 
     @picocli.CommandLine.Spec
@@ -37,11 +38,24 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
         return new SyntheticCheckpoint.Spec(64, 2, 4, 128, 128, 2, 8, 2, 256, 1000, 4096, 1_000_000, 2.0, 1L << 20);
     }
 
+    static long bytesOnDisk(Path dir) {
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> f.toFile().length()).sum();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return 0;
+        }
+    }
+
     @Override
     public Integer call() {
         SyntheticCheckpoint.Spec s = tiny ? tinySpec() : SyntheticCheckpoint.like(like);
         long t0 = System.nanoTime();
-        long bytes = SyntheticCheckpoint.write(dir, s, seed);
+        long bytes;
+        // the writer streams shard after shard; the bar follows the bytes already on disk
+        try (Progress p = Progress.bytes(spec.commandLine().getErr(), "writing " + dir, SyntheticCheckpoint.weightBytes(s),
+                () -> bytesOnDisk(dir))) {
+            bytes = SyntheticCheckpoint.write(dir, s, seed);
+        }
         spec.commandLine().getOut().printf("wrote %s: %.2f GB of bf16 weights in %.1f s%n", dir, bytes / 1e9, (System.nanoTime() - t0) / 1e9);
         return 0;
     }

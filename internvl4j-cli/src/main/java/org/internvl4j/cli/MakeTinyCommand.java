@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** `internvl make-tiny DIR`: a random-weight checkpoint in the real on-disk format, for tests and demos. */
 @Command(name = "make-tiny", mixinStandardHelpOptions = true,
+        header = "Writes a tiny random-weight checkpoint for tests and demos.",
         description = {"Writes a tiny random-weight InternVL2 checkpoint in exactly the real on-disk format: config.json, "
                 + "generation_config.json, two safetensors shards + model.safetensors.index.json (BF16 by default), "
                 + "and a tokenizer (tokenizer.model + HF files) trained on a built-in corpus.",
@@ -25,51 +26,52 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "c = 224 px vision (position interpolation), 1 kv head, plain RoPE, LLM biases.",
             "Same options, same bytes."})
 public final class MakeTinyCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "DIR", description = "output directory (created; files of the same names are replaced)")
+    @Parameters(index = "0", paramLabel = "DIR", description = "Output directory (created; files of the same names are replaced).")
     Path dir;
 
-    @Option(names = "--variant", defaultValue = "a", description = "a, b or c (default: ${DEFAULT-VALUE}); InternLM2 variants")
+    @Option(names = "--variant", defaultValue = "a", paramLabel = "a|b|c",
+            description = "Which tiny InternLM2 model: a, b or c (default: ${DEFAULT-VALUE}).")
     String variant;
 
-    @Option(names = "--arch", defaultValue = "internlm2",
-            description = "language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
+    @Option(names = "--arch", defaultValue = "internlm2", paramLabel = "ARCH",
+            description = "Language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
                     + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
                     + "LongRoPE, phi3-chat, no tokenizer files) or llama (InternVL2-40B scaled down: Llama, Hermes-2, no tokenizer files) "
-                    + "(default: ${DEFAULT-VALUE})")
+                    + "(default: ${DEFAULT-VALUE}).")
     String arch;
 
-    @Option(names = "--seed", description = "weight seed (default: 101, 202, 303 for a, b, c)")
+    @Option(names = "--seed", paramLabel = "N", description = "Weight seed (default: 101, 202, 303 for a, b, c).")
     Long seed;
 
-    @Option(names = "--dtype", defaultValue = "BF16", description = "BF16, F16 or F32 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "BF16", paramLabel = "DTYPE", description = "BF16, F16 or F32 (default: ${DEFAULT-VALUE}).")
     DType dtype;
 
-    @Option(names = "--single-file", description = "write model.safetensors instead of two shards and an index")
+    @Option(names = "--single-file", description = "Write model.safetensors instead of two shards and an index.")
     boolean singleFile;
 
     @Option(names = "--pieces", paramLabel = "N",
             description = "SentencePiece pieces of the trained tokenizer (default " + TinyTokenizer.DEFAULT_PIECES
-                    + "; with --no-tokenizer: 4096, or 2500 for c); the vocabulary is N + 9")
+                    + "; with --no-tokenizer: 4096, or 2500 for c); the vocabulary is N + 9.")
     Integer pieces;
 
-    @Option(names = "--corpus", paramLabel = "FILE", description = "UTF-8 text to train the tokenizer on (default: a built-in multilingual text)")
+    @Option(names = "--corpus", paramLabel = "FILE", description = "UTF-8 text to train the tokenizer on (default: a built-in multilingual text).")
     Path corpus;
 
     @Option(names = "--vocab-from", paramLabel = "FILE",
-            description = "use this SentencePiece tokenizer.model instead of training one (its last 6 pieces must be "
-                    + "[UNUSED_TOKEN_141..146], like InternLM2's); the HF tokenizer files are written for it")
+            description = "Use this SentencePiece tokenizer.model instead of training one (its last 6 pieces must be "
+                    + "[UNUSED_TOKEN_141..146], like InternLM2's); the HF tokenizer files are written for it.")
     Path vocabFrom;
 
     @Option(names = "--tokenizer-from", paramLabel = "DIR",
-            description = "copy tokenizer.model, tokenizer_config.json, added_tokens.json and special_tokens_map.json from DIR")
+            description = "Copy tokenizer.model, tokenizer_config.json, added_tokens.json and special_tokens_map.json from DIR.")
     Path tokenizerFrom;
 
-    @Option(names = "--no-tokenizer", description = "write no tokenizer files (the vocabulary is that of the reference's tiny tokenizers)")
+    @Option(names = "--no-tokenizer", description = "Write no tokenizer files (the vocabulary is that of the reference's tiny tokenizers).")
     boolean noTokenizer;
 
     @Option(names = "--set", paramLabel = "SECTION.KEY=JSON",
-            description = "override a config.json value of vision_config or llm_config (repeatable), e.g. --set llm.num_hidden_layers=4 "
-                    + "--set llm.rope_scaling=null --set llm.max_position_embeddings=128")
+            description = "Override a config.json value of vision_config or llm_config (repeatable), e.g. --set llm.num_hidden_layers=4 "
+                    + "--set llm.rope_scaling=null --set llm.max_position_embeddings=128.")
     List<String> overrides = new ArrayList<>();
 
     @Spec

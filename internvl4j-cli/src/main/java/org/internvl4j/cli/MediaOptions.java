@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** The images, video, tiling and system message that `chat` and `generate` both take. */
 final class MediaOptions {
-    @Option(names = "--image", paramLabel = "FILE", description = "Image file, URL or data URI (repeatable, in placeholder order; in chat: for the first question).")
+    @Option(names = "--image", paramLabel = "FILE|URL", description = "Image file, URL or data URI (repeatable, in placeholder order; in chat: for the first question).")
     List<String> images = new ArrayList<>();
 
     @Option(names = "--video", paramLabel = "FILE", description = "Video file: its frames go in as Frame1: <image>\\n...")

@@ -1,7 +1,12 @@
 package org.internvl4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.internvl4j.hub.DownloadListener;
+import org.internvl4j.hub.HubDownloader;
+import org.internvl4j.hub.HubOptions;
+import org.internvl4j.hub.RepoId;
 import org.internvl4j.hub.ModelLocator;
 import picocli.CommandLine.Option;
 
@@ -25,6 +30,26 @@ public final class ModelOption {
     public Path resolve() {
         return resolve(TerminalProgress.forStderr());
     }
+
+    /**
+     * A folder with the tokenizer files: a local directory as it is; for a hub id, only the tokenizer files
+     * and configs are downloaded, not the weights.
+     */
+    public Path resolveTokenizer() {
+        if (model != null && !model.isBlank() && Files.isDirectory(Path.of(model))) return Path.of(model);
+        if (model == null || Files.exists(Path.of(model)) || !RepoId.looksLikeId(model) || model.startsWith(".") || model.startsWith("~")) {
+            return resolve(DownloadListener.NONE);   // the locator's messages for a file, a missing folder, a bad id
+        }
+        TerminalProgress progress = TerminalProgress.forStderr();
+        try {
+            return new HubDownloader(HubOptions.fromEnvironment().withIncludes(TOKENIZER_FILES)).download(RepoId.parse(model), progress).snapshot();
+        } finally {
+            progress.close();
+        }
+    }
+
+    static final List<String> TOKENIZER_FILES = List.of("tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+            "added_tokens.json", "special_tokens_map.json", "config.json");
 
     public Path resolve(DownloadListener listener) {
         Path dir = ModelLocator.resolve(model, listener);

@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code internvl preprocess}: the model card's image/video preprocessing, written as float32 .npy. */
 @Command(name = "preprocess", mixinStandardHelpOptions = true,
-        description = {"Turns an image (or video frames) into the vision tower's input, exactly as the model card's",
-            "load_image / load_video: dynamic 448 px tiles + thumbnail, normalised, float32 [tiles, 3, 448, 448]."})
+        header = "Turns an image or a video into the vision tower's input.",
+        description = {"Turns an image (or video frames) into the vision tower's input, exactly as the model card's "
+                + "load_image / load_video do: dynamic 448 px tiles + thumbnail, normalised, float32 [tiles, 3, 448, 448]."})
 public final class PreprocessCommand implements Callable<Integer> {
 
     @Spec
@@ -32,40 +33,40 @@ public final class PreprocessCommand implements Callable<Integer> {
     Input input;
 
     static final class Input {
-        @Option(names = "--image", paramLabel = "FILE|URL", description = "image file, http(s) URL or data: URI")
+        @Option(names = "--image", paramLabel = "FILE|URL", description = "Image file, http(s) URL or data: URI.")
         String image;
 
-        @Option(names = "--video", paramLabel = "FILE", description = "video file (mp4, webm, avi, ...)")
+        @Option(names = "--video", paramLabel = "FILE", description = "Video file (mp4, webm, avi, ...).")
         Path video;
     }
 
-    @Option(names = "--max-num", description = "most grid tiles (default: 12 for an image, 1 for video frames)")
+    @Option(names = "--max-num", paramLabel = "N", description = "Tiles at most (default: 12 for an image, 1 for video frames).")
     Integer maxNum;
 
-    @Option(names = "--min-num", defaultValue = "1", description = "fewest grid tiles (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-num", defaultValue = "1", paramLabel = "N", description = "Tiles at least (default: ${DEFAULT-VALUE}).")
     int minNum;
 
-    @Option(names = "--input-size", defaultValue = "448", description = "tile size in pixels (default: ${DEFAULT-VALUE})")
+    @Option(names = "--input-size", defaultValue = "448", paramLabel = "PX", description = "Tile size in pixels (default: ${DEFAULT-VALUE}).")
     int inputSize;
 
-    @Option(names = "--no-thumbnail", description = "do not append the thumbnail tile")
+    @Option(names = "--no-thumbnail", description = "Do not append the thumbnail tile.")
     boolean noThumbnail;
 
     @Option(names = "--max-pixels", defaultValue = "89478485",
-            description = "refuse images with more pixels (default: ${DEFAULT-VALUE})")
+            paramLabel = "N", description = "Refuse images with more pixels (default: ${DEFAULT-VALUE}).")
     long maxPixels;
 
-    @Option(names = "--segments", defaultValue = "8", description = "video: frames to sample (default: ${DEFAULT-VALUE})")
+    @Option(names = "--segments", defaultValue = "8", paramLabel = "N", description = "Video: frames to sample (default: ${DEFAULT-VALUE}).")
     int segments;
 
-    @Option(names = "--bound", arity = "2", paramLabel = "SECONDS", description = "video: START END in seconds")
+    @Option(names = "--bound", arity = "2", paramLabel = "SECONDS", description = "Video: START END in seconds.")
     double[] bound;
 
-    @Option(names = "--out", paramLabel = "FILE.npy", description = "write the pixel values as float32 .npy")
+    @Option(names = "--out", paramLabel = "FILE.npy", description = "Write the pixel values as float32 .npy.")
     Path out;
 
     @Option(names = "--bench", paramLabel = "N", defaultValue = "0",
-            description = "image: repeat decode + preprocess N times and print the timings")
+            description = "Image: repeat decode + preprocess N times and print the timings.")
     int bench;
 
     @Override

@@ -15,6 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code internvl serve}: the OpenAI-compatible server (LMDeploy's {@code api_server} for this project). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
+        header = "Serves a model over an OpenAI-compatible HTTP API.",
         description = {"Serves the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, "
                 + "/v1/models, /health, /metrics) with a chat page at /.",
             "Many users are served at once by continuous batching. Binds to 127.0.0.1 unless --host says otherwise."})
@@ -25,10 +26,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--host", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "23333", description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    @Option(names = "--port", paramLabel = "N", defaultValue = "23333", description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", description = "Accept this bearer key on /v1/* (repeat for several). Without one, no key is needed.")
@@ -37,28 +38,28 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--served-model-name", paramLabel = "NAME", description = "The model id clients use (default: the model directory's name).")
     String servedModelName;
 
-    @Option(names = "--max-batch", defaultValue = "16", description = "Sequences decoded together at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "16", description = "Sequences decoded together at most (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--session-len", defaultValue = "8192", description = "Prompt + completion tokens of one request at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--session-len", paramLabel = "N", defaultValue = "8192", description = "Prompt + completion tokens of one request at most (default: ${DEFAULT-VALUE}).")
     int sessionLen;
 
-    @Option(names = "--kv-cache-gib", defaultValue = "4", description = "KV cache budget in GiB for all sequences and the prefix cache (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-cache-gib", paramLabel = "GIB", defaultValue = "4", description = "KV cache budget in GiB for all sequences and the prefix cache (default: ${DEFAULT-VALUE}).")
     double kvCacheGib;
 
-    @Option(names = "--max-num", defaultValue = "12", description = "Tiles per image at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-num", paramLabel = "N", defaultValue = "12", description = "Tiles per image at most (default: ${DEFAULT-VALUE}).")
     int maxNum;
 
     @Option(names = "--allow-remote-images", description = "Fetch http(s) image URLs (never private, loopback or link-local addresses; no redirects).")
     boolean allowRemoteImages;
 
-    @Option(names = "--max-waiting", defaultValue = "64", description = "Requests queued beyond the batch; more get 429 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-waiting", paramLabel = "N", defaultValue = "64", description = "Requests queued beyond the batch; more get 429 (default: ${DEFAULT-VALUE}).")
     int maxWaiting;
 
     @Option(names = "--request-timeout", defaultValue = "0", paramLabel = "SECONDS", description = "End requests running longer (0: no limit).")
     long requestTimeoutSeconds;
 
-    @Option(names = "--max-body-mib", defaultValue = "64", description = "Request bodies above this get 413 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-body-mib", paramLabel = "MIB", defaultValue = "64", description = "Request bodies above this get 413 (default: ${DEFAULT-VALUE}).")
     long maxBodyMib;
 
     @Override

@@ -18,16 +18,17 @@ import picocli.CommandLine.Unmatched;
  */
 @Command(
         name = "spark-caption",
+        header = "Captions a folder of images on Apache Spark into Parquet.",
         customSynopsis = {
             "internvl spark-caption --model DIR|owner/name --input DIR|glob",
             "      --output out.parquet [--prompt T] [--max-new-tokens N] [--master URL]",
             "      [--max-num N] [--batch-size N] [--overwrite]"
         },
         description = {
-            "Captions every image of a folder or glob on Apache Spark (local[*] by default)",
-            "into a Parquet directory. `internvl spark-caption --help` describes each option.",
-            "Needs the internvl4j-spark module built (./mvnw package -DskipTests), or",
-            "INTERNVL_SPARK_CLASSPATH set to a classpath holding it and Spark 4 (Scala 2.13)."
+            "Captions every image of a folder or glob on Apache Spark (local[*] by default) into a Parquet directory. "
+                + "`internvl spark-caption --help` describes each option.",
+            "Needs the internvl4j-spark module built (./mvnw package -DskipTests), or INTERNVL_SPARK_CLASSPATH set to a "
+                + "classpath holding it and Spark 4 (Scala 2.13)."
         })
 public final class SparkCaptionCommand implements Callable<Integer> {
     static final String MAIN_CLASS = "org.internvl4j.spark.SparkCaption";

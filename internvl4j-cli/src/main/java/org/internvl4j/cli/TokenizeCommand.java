@@ -6,7 +6,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,26 +15,29 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.internvl4j.tokenizer.Tokenizer;
 import org.internvl4j.tokenizer.TokenizerException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code internvl tokenize}: JSON lines in, JSON lines out, with the checkpoint's tokenizer. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Tokenizes JSON lines {\"text\": ...} from stdin into {\"ids\": [...]} lines (with the special",
-            "tokens the tokenizer adds: InternLM2's <s>, or what tokenizer.json's post-processor says), or with",
-            "--decode turns {\"ids\": [...]} lines into {\"text\": ...} lines. Only the tokenizer files of DIR are",
-            "read (tokenizer.model, tokenizer_config.json, added_tokens.json, special_tokens_map.json; or",
-            "tokenizer.json and tokenizer_config.json for byte-level BPE); weights are not."})
+        header = "Tokenizes or decodes JSON lines with a model's tokenizer.",
+        description = {"Tokenizes JSON lines {\"text\": ...} from stdin into {\"ids\": [...]} lines (with the special "
+                + "tokens the tokenizer adds: InternLM2's <s>, or what tokenizer.json's post-processor says), or with "
+                + "--decode turns {\"ids\": [...]} lines into {\"text\": ...} lines.",
+            "Only the tokenizer files of the model are read (tokenizer.model, tokenizer_config.json, added_tokens.json, "
+                + "special_tokens_map.json; or tokenizer.json and tokenizer_config.json for byte-level BPE); for a hub id "
+                + "only they are downloaded, not the weights."})
 public final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint or tokenizer folder")
-    Path model;
+    @Mixin
+    ModelOption model;
 
-    @Option(names = "--decode", description = "decode {\"ids\": [...]} lines instead of encoding text")
+    @Option(names = "--decode", description = "Decode {\"ids\": [...]} lines instead of encoding text.")
     boolean decode;
 
-    @Option(names = "--keep-special-tokens", description = "with --decode: keep special tokens (skip_special_tokens=False)")
+    @Option(names = "--keep-special-tokens", description = "With --decode: keep special tokens (skip_special_tokens=False).")
     boolean keepSpecial;
 
-    @Option(names = "--no-bos", description = "encode without the special tokens such as <s> (add_special_tokens=False)")
+    @Option(names = "--no-bos", description = "Encode without the special tokens such as <s> (add_special_tokens=False).")
     boolean noBos;
 
     InputStream in = System.in;
@@ -46,8 +48,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Tokenizer tok;
         try {
-            tok = Tokenizer.load(model);
-        } catch (TokenizerException e) {
+            tok = Tokenizer.load(model.resolveTokenizer());
+        } catch (TokenizerException | org.internvl4j.hub.HubException e) {
             err.println("internvl tokenize: " + e.getMessage());
             return 1;
         }
@@ -82,7 +84,8 @@ public final class TokenizeCommand implements Callable<Integer> {
                 o.println(json.writeValueAsString(result));
             } catch (IllegalArgumentException | com.fasterxml.jackson.core.JacksonException e) {
                 o.flush();
-                err.println("internvl tokenize: stdin line " + lineNo + ": " + e.getMessage());
+                String why = e instanceof com.fasterxml.jackson.core.JacksonException j ? InputFiles.jsonError(j) : e.getMessage();
+                err.println("internvl tokenize: stdin line " + lineNo + ": " + why);
                 return 1;
             }
         }

@@ -128,7 +128,7 @@ class ChatCliTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("nope").contains("no such directory");
         r = generate("--model", MODEL, "--prompt", "hi", "--greedy", "--temperature", "0.5");
-        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--greedy cannot be combined");
         r = generate("--model", MODEL, "--prompt", "hi", "--image", img("missing.png"));
         assertThat(r.code()).isEqualTo(1);

@@ -78,8 +78,8 @@ class CheckpointCommandsTest {
     @Test
     void errorsAreOneLineWithoutAStackTrace() throws IOException {
         Run missing = run("inspect", tmp.resolve("nope").toString());
-        assertThat(missing.code()).isEqualTo(1);
-        assertThat(missing.err()).startsWith("internvl inspect: ").contains("nope", "not a checkpoint directory");
+        assertThat(missing.code()).isEqualTo(2);   // neither a directory nor a hub id: a usage error
+        assertThat(missing.err()).startsWith("internvl inspect: ").contains("nope", "no such directory");
         assertThat(missing.err().lines().count()).isEqualTo(1);
         assertThat(missing.err()).doesNotContain("\tat ", "Exception");
 

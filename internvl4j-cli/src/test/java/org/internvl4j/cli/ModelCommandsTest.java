@@ -60,6 +60,6 @@ class ModelCommandsTest {
         assertThat(bench.execute("bench", "model", "--model", "./no/such/dir")).isNotZero();
         assertThat(err.toString()).contains("./no/such/dir").contains("no such directory");
         assertThat(bench.execute("bench", "model", "--model", ".", "--prompt-tokens", "0")).isEqualTo(2);
-        assertThat(err.toString()).contains("--prompt-tokens must be >= 1");
+        assertThat(err.toString()).contains("--prompt-tokens must be at least 1");
     }
 }

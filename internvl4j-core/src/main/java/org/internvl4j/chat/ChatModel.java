@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.internvl4j.generate.ContextLengthExceededException;
+import org.internvl4j.generate.FinishReason;
 import org.internvl4j.generate.GenerationRequest;
 import org.internvl4j.generate.GenerationResult;
 import org.internvl4j.generate.Generator;
@@ -136,6 +137,17 @@ public final class ChatModel implements AutoCloseable {
         return new ChatSession(this, systemMessage);
     }
 
+    /**
+     * A conversation that continues a saved one: its turns go into the next prompt as chat()'s history
+     * does (the first turn prefills them all). The turns must be text only (no {@code <image>}), as their
+     * images are not kept.
+     */
+    public ChatSession newSession(String systemMessage, List<Turn> history) {
+        ChatSession s = new ChatSession(this, systemMessage);
+        s.continueFrom(history);
+        return s;
+    }
+
     /** Receives streamed text: {@code false} ends that request. */
     @FunctionalInterface
     public interface TextListener {
@@ -235,6 +247,7 @@ public final class ChatModel implements AutoCloseable {
             reqs.add(new GenerationRequest(j.ids(), embeds, imageContextId, j.params(), j.cache()));
         }
         boolean watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
+        boolean[] stopString = new boolean[n];   // ended by a stop string: finish reason STOP, as OpenAI, vLLM and HF
         List<Detokenizer> detokenizers = new ArrayList<>();
         ResponseText[] texts = new ResponseText[n];
         for (int i = 0; i < n; i++) {
@@ -244,6 +257,7 @@ public final class ChatModel implements AutoCloseable {
         List<GenerationResult> results = generator.generate(reqs, !watchText ? null : (i, id) -> {
             String piece = texts[i].push(detokenizers.get(i).push(id));
             boolean go = !texts[i].stopped();
+            stopString[i] |= !go;
             if (!piece.isEmpty() && onText != null) go &= onText.onText(i, piece);
             return go;
         });
@@ -261,7 +275,8 @@ public final class ChatModel implements AutoCloseable {
             List<Turn> history = new ArrayList<>(j.history() == null ? List.of() : j.history());
             history.add(new Turn(j.built().question(), response));
             out.add(new ChatResult(j.built().question(), j.built().query(), j.ids(), j.built().numPatchesList(),
-                    g.tokenIds(), response, g.logprobs(), g.finishReason(), g.timings().withVisionNanos(j.visionNanos()),
+                    g.tokenIds(), response, g.logprobs(),
+                    stopString[i] && g.finishReason() == FinishReason.ABORTED ? FinishReason.STOP : g.finishReason(), g.timings().withVisionNanos(j.visionNanos()),
                     List.copyOf(history)));
         }
         return out;

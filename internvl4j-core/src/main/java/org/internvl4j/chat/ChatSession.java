@@ -37,6 +37,17 @@ public final class ChatSession {
         this.systemMessage = systemMessage;
     }
 
+    /** Starts from saved text-only turns (see {@link ChatModel#newSession(String, List)}). */
+    void continueFrom(List<Turn> turns) {
+        for (int i = 0; i < turns.size(); i++) {
+            if (ChatQuery.countPlaceholders(turns.get(i).question()) > 0) {
+                throw new IllegalArgumentException("turn " + (i + 1) + " of the history has an <image> placeholder; a continued "
+                        + "conversation is text only, as the images of its turns are not kept");
+            }
+        }
+        history.addAll(turns);
+    }
+
     /** Sets the generation settings of the following turns. */
     public ChatSession params(SamplingParams p) {
         this.params = p;

@@ -2,7 +2,7 @@ package org.internvl4j.generate;
 
 /** Why a request stopped generating. */
 public enum FinishReason {
-    /** A stop token was generated (it is the last token of the result). */
+    /** A stop token was generated (it is the last token of the result), or the chat layer saw a stop string. */
     STOP,
     /** maxNewTokens were generated. */
     LENGTH,

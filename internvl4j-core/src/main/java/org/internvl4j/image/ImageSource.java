@@ -32,6 +32,9 @@ public final class ImageSource {
     /** The bytes of a file, refusing files larger than maxBytes. */
     public static byte[] read(Path file, long maxBytes) {
         try {
+            if (Files.isDirectory(file)) {
+                throw new ImageException(file + ": is a directory, not an image file");
+            }
             if (!Files.isRegularFile(file)) {
                 throw new ImageException(file + ": no such file");
             }

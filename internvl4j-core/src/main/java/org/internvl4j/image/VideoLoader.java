@@ -277,6 +277,9 @@ public final class VideoLoader {
     }
 
     private static Opened open(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new ImageException(file + ": is a directory, not a video file");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ImageException(file + ": no such video file");
         }

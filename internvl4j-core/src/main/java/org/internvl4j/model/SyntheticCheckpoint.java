@@ -119,6 +119,13 @@ public final class SyntheticCheckpoint {
         return t;
     }
 
+    /** Bytes of weights {@link #write} writes for spec (for progress reports). */
+    public static long weightBytes(Spec spec) {
+        long total = 0;
+        for (Tensor t : tensors(config(new ObjectMapper(), spec))) total += t.bytes();
+        return total;
+    }
+
     /** Writes the checkpoint into dir (created; existing files of the same names are replaced). Returns bytes of weights. */
     public static long write(Path dir, Spec spec, long seed) {
         try {
