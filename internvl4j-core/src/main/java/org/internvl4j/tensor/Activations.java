@@ -172,47 +172,11 @@ public final class Activations {
         return v * (v < 0 ? e : 1f - e);
     }
 
-    /*
-     * Horner's rule written out per polynomial: a loop over a coefficient array kept C2 from
-     * intrinsifying the vector operations (it ran the Vector API's Java fallback, and GELU took
-     * about a third of the vision tower's time on Zen 5).
-     */
+    /** Horner's rule; only off the hot path (gelu writes its polynomials out, see there). */
     private static FloatVector poly(float[] c, FloatVector t) {
-        return c == P ? polyP(t) : c == Q ? polyQ(t) : polyAsymptotic(t);
-    }
-
-    private static FloatVector polyP(FloatVector t) {
-        FloatVector r = t.fma(P[6], P[5]);
-        r = r.fma(t, FloatVector.broadcast(F, P[4]));
-        r = r.fma(t, FloatVector.broadcast(F, P[3]));
-        r = r.fma(t, FloatVector.broadcast(F, P[2]));
-        r = r.fma(t, FloatVector.broadcast(F, P[1]));
-        return r.fma(t, FloatVector.broadcast(F, P[0]));
-    }
-
-    private static FloatVector polyQ(FloatVector t) {
-        FloatVector r = t.fma(Q[9], Q[8]);
-        r = r.fma(t, FloatVector.broadcast(F, Q[7]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[6]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[5]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[4]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[3]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[2]));
-        r = r.fma(t, FloatVector.broadcast(F, Q[1]));
-        return r.fma(t, FloatVector.broadcast(F, Q[0]));
-    }
-
-    private static FloatVector polyAsymptotic(FloatVector t) {
-        float[] a = ASYMPTOTIC;
-        FloatVector r = t.fma(a[9], a[8]);
-        r = r.fma(t, FloatVector.broadcast(F, a[7]));
-        r = r.fma(t, FloatVector.broadcast(F, a[6]));
-        r = r.fma(t, FloatVector.broadcast(F, a[5]));
-        r = r.fma(t, FloatVector.broadcast(F, a[4]));
-        r = r.fma(t, FloatVector.broadcast(F, a[3]));
-        r = r.fma(t, FloatVector.broadcast(F, a[2]));
-        r = r.fma(t, FloatVector.broadcast(F, a[1]));
-        return r.fma(t, FloatVector.broadcast(F, a[0]));
+        FloatVector r = FloatVector.broadcast(F, c[c.length - 1]);
+        for (int k = c.length - 2; k >= 0; k--) r = r.fma(t, FloatVector.broadcast(F, c[k]));
+        return r;
     }
 
     private static float polyScalar(float[] c, float t) {
