@@ -357,7 +357,8 @@ public final class DecoderLM implements CausalLM {
     /**
      * Attention of rows [r0, r1) of one sequence as matrix products, per kv head for its G query heads
      * together: scores [G*n, keys] = Q K^T, a causal softmax per row (masked keys get weight 0), then
-     * out = scores V, computed as (V^T)-weighted products so both run on the tiled matMul.
+     * out = scores V. Both come straight from the tiles, untransposed ({@link MatMul#matMulTransposed}),
+     * as in the vision tower's attention.
      */
     private void attendBlocked(KvCache cache, int layer, float[] q, int r0, int r1, float[] out) {
         int hd = config.headDim(), g = config.groups(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
@@ -365,7 +366,7 @@ public final class DecoderLM implements CausalLM {
         float[] keys = cache.keys(layer), values = cache.values(layer);
         float scale = (float) Math.sqrt(hd);
         float[] kh = new float[total * hd], vt = new float[hd * total], qg = new float[m * hd], scores = new float[m * total], og = new float[m * hd];
-        F32Weight kw = new F32Weight(MemorySegment.ofArray(kh), total, hd), vw = new F32Weight(MemorySegment.ofArray(vt), hd, total);
+        F32Weight qw = new F32Weight(MemorySegment.ofArray(qg), m, hd), sw = new F32Weight(MemorySegment.ofArray(scores), m, total);
         for (int kvHead = 0; kvHead < config.numKeyValueHeads(); kvHead++) {
             int kvOff = kvHead * hd;
             for (int k = 0; k < total; k++) {
@@ -376,7 +377,7 @@ public final class DecoderLM implements CausalLM {
                 int head = kvHead * g + j;
                 for (int r = 0; r < n; r++) System.arraycopy(q, (r0 + r) * qDim + head * hd, qg, (j * n + r) * hd, hd);
             }
-            MatMul.matMul(kw, qg, 0, m, scores, 0);
+            MatMul.matMulTransposed(qw, kh, total, scores);
             Parallel.forRange(m, 8, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
                     int len = past + i % n + 1; // causal: keys 0 .. pos
@@ -386,7 +387,7 @@ public final class DecoderLM implements CausalLM {
                     Arrays.fill(scores, off + len, off + total, 0f);
                 }
             });
-            MatMul.matMul(vw, scores, 0, m, og, 0);
+            MatMul.matMulTransposed(sw, vt, hd, og);
             for (int j = 0; j < g; j++) {
                 int head = kvHead * g + j;
                 for (int r = 0; r < n; r++) System.arraycopy(og, (j * n + r) * hd, out, (r0 + r) * qDim + head * hd, hd);
