@@ -303,36 +303,26 @@ public final class MatMul {
 
     /** bias: added to each output as it is written out, or null. */
     private static void tiled(Weight w, float[] bias, float[] x, int xOff, int n, float[] y, int yOff, boolean transposedOut) {
-        int cols = w.cols(), colsP = evenUp(cols);
+        int cols = w.cols();
         int groups = (n + NT - 1) / NT;
-        // x packed by groups of NT tokens, k-major inside a group: xp[(g * colsP + k) * NT + j] = x[g*NT + j, k].
-        // Padding tokens (and the padding column of an odd width) are zero; padded outputs are dropped.
+        // x packed by groups of NT tokens, k-major inside a group: xp[(g * cols + k) * NT + j] = x[g*NT + j, k].
+        // Padding tokens are zero; their outputs are dropped.
         // Packing a wide x (e.g. 512 x 14336) single-threaded costs a good part of the product itself,
         // so groups are packed in parallel.
-        float[] xp = new float[groups * colsP * NT];
+        float[] xp = new float[groups * cols * NT];
         Parallel.forRange(groups, 1, (g0, g1) -> pack(x, xOff, n, cols, xp, g0, g1));
         Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1, transposedOut));
     }
 
-    /**
-     * K blocks are padded to an even length with a zero weight times a zero input, which adds exactly
-     * nothing. Then the twice-unrolled tiles need no odd remainder: when C2 met one (e.g. attention's
-     * 1025 keys) it recompiled them into code that ran every later product ~3x slower.
-     */
-    private static int evenUp(int k) {
-        return (k + 1) & ~1;
-    }
-
     /** Packs the token groups [g0, g1) of x into xp (see {@link #tiled}), one K block of a group at a time. */
     private static void pack(float[] x, int xOff, int n, int cols, float[] xp, int g0, int g1) {
-        int colsP = evenUp(cols);
         for (int g = g0; g < g1; g++) {
             int t1 = Math.min(n, (g + 1) * NT);
-            // a K block of a group is KC * NT floats (8 KiB): its lines stay in L1 while its tokens are written
+            // a K block of a group is KC * NT floats (8 KiB at 256 bits, 32 at 512): its lines stay in L1 while its tokens are written
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int k1 = Math.min(cols, k0 + KC);
                 for (int t = g * NT; t < t1; t++) {
-                    int src = xOff + t * cols, dst = g * colsP * NT + t - g * NT;
+                    int src = xOff + t * cols, dst = g * cols * NT + t - g * NT;
                     for (int k = k0; k < k1; k++) xp[dst + k * NT] = x[src + k];
                 }
             }
@@ -341,7 +331,7 @@ public final class MatMul {
 
     private static void tiledRows(Weight w, float[] bias, float[] xp, int groups, int n, float[] y, int yOff, int r0, int r1,
                                   boolean transposedOut) {
-        int cols = w.cols(), colsP = evenUp(cols), rows = w.rows(), nPad = groups * NT;
+        int cols = w.cols(), rows = w.rows(), nPad = groups * NT;
         float[] wb = W_BUF.get();
         float[] yb = Y_BUF.get();
         if (yb.length < RB * nPad) {
@@ -354,12 +344,10 @@ public final class MatMul {
                 int kc = Math.min(KC, cols - k0);
                 for (int i = 0; i < nr; i++) {
                     VectorLoads.widen(w, rb + i, k0, wb, i * KC, kc);
-                    if (kc % 2 != 0) wb[i * KC + kc] = 0;
                 }
-                kc = evenUp(kc);
                 boolean first = k0 == 0;
                 for (int g = 0; g < groups; g++) {
-                    int xBase = (g * colsP + k0) * NT;
+                    int xBase = (g * cols + k0) * NT;
                     int i = 0;
                     if (MR == 6) {
                         for (; i + 6 <= nr; i += 6) tile6(xp, xBase, wb, i * KC, kc, yb, i * nPad + g * NT, nPad, first);
