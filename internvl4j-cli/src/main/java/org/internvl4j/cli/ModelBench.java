@@ -147,7 +147,7 @@ final class ModelBench {
             out.printf("memory:  peak resident %.2f GiB (VmHWM after the probes; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
                     hwm / 1048576.0, 100.0 * hwm / total, total / 1048576.0);
             out.flush();
-            return new Figures(cpu.model() + (cpu.family() >= 0 ? " (family " + cpu.family() + ")" : ""), cpu.vectorBits(), threads, where,
+            return new Figures(cpu.name(), cpu.vectorBits(), threads, where,
                     fmaPeak, readGbs, loadS, visionFirst, visionS, prefillTps, decodeTps, visionShare, prefillTps / prefillBound, decodeTps / bound,
                     hwm / 1048576.0);
         }

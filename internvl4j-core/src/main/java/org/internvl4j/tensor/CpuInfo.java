@@ -44,9 +44,13 @@ public record CpuInfo(String model, int family, Set<String> flags, int vectorBit
         return new CpuInfo(model, family, Set.copyOf(flags), MatMul.vectorBits());
     }
 
+    /** The processor's name with its family where known, e.g. "AMD EPYC (family 26)". */
+    public String name() {
+        return model + (family >= 0 ? " (family " + family + ")" : "");
+    }
+
     /** A one-line description, e.g. "AMD EPYC (family 26), avx2 avx512f avx512_bf16 ..., kernels at 512-bit vectors". */
     public String describe() {
-        return model + (family >= 0 ? " (family " + family + ")" : "") + ", " + String.join(" ", new TreeSet<>(flags))
-                + ", kernels at " + vectorBits + "-bit vectors";
+        return name() + ", " + String.join(" ", new TreeSet<>(flags)) + ", kernels at " + vectorBits + "-bit vectors";
     }
 }

@@ -11,7 +11,7 @@ class CpuInfoTest {
     void namesTheProcessorItsExtensionsAndTheKernelsWidth() throws Exception {
         CpuInfo cpu = CpuInfo.current();
         assertThat(cpu.vectorBits()).isEqualTo(MatMul.vectorBits());
-        assertThat(cpu.describe()).contains(cpu.model()).endsWith("kernels at " + cpu.vectorBits() + "-bit vectors");
+        assertThat(cpu.describe()).startsWith(cpu.name()).contains(cpu.model()).endsWith("kernels at " + cpu.vectorBits() + "-bit vectors");
         Path info = Path.of("/proc/cpuinfo");
         if (Files.isReadable(info)) {
             String text = Files.readString(info);
