@@ -50,12 +50,12 @@ public final class BenchModelCommand implements Callable<Integer> {
         if (tiles < 0) throw new ParameterException(spec.commandLine(), "--tiles must be at least 0, got " + tiles);
         if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens must be at least 1, got " + promptTokens);
         if (decodeTokens < 1) throw new ParameterException(spec.commandLine(), "--decode-tokens must be at least 1, got " + decodeTokens);
-        WeightMemory.Mode mode = switch (weights) {
-            case "auto" -> WeightMemory.Mode.AUTO;
-            case "copy" -> WeightMemory.Mode.COPY;
-            case "mmap" -> WeightMemory.Mode.MMAP;
-            default -> throw new ParameterException(spec.commandLine(), "--weights must be auto, copy or mmap, got '" + weights + "'");
-        };
+        WeightMemory.Mode mode;
+        try {
+            mode = WeightMemory.Mode.parse(weights, "--weights");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         Path dir = model.resolve();
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode);

@@ -61,5 +61,7 @@ class ModelCommandsTest {
         assertThat(err.toString()).contains("./no/such/dir").contains("no such directory");
         assertThat(bench.execute("bench", "model", "--model", ".", "--prompt-tokens", "0")).isEqualTo(2);
         assertThat(err.toString()).contains("--prompt-tokens must be at least 1");
+        assertThat(bench.execute("bench", "model", "--model", ".", "--weights", "ram")).isEqualTo(2);
+        assertThat(err.toString()).contains("--weights must be auto, copy or mmap, got 'ram'");
     }
 }

@@ -30,14 +30,19 @@ public final class WeightMemory implements AutoCloseable {
     public enum Mode {
         AUTO, COPY, MMAP;
 
-        /** The mode named by the system property {@code internvl.weights}, AUTO if unset. */
+        /** The mode named by the system property {@code internvl.weights} (any case), AUTO if unset. */
         public static Mode fromSystemProperty() {
-            String v = System.getProperty("internvl.weights", "auto").trim().toUpperCase(Locale.ROOT);
-            try {
-                return Mode.valueOf(v);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("internvl.weights must be auto, copy or mmap, got '" + v.toLowerCase(Locale.ROOT) + "'");
-            }
+            return parse(System.getProperty("internvl.weights", "auto").trim().toLowerCase(Locale.ROOT), "internvl.weights");
+        }
+
+        /** The mode named auto, copy or mmap; otherwise an error naming the setting it came from. */
+        public static Mode parse(String name, String setting) {
+            return switch (name) {
+                case "auto" -> AUTO;
+                case "copy" -> COPY;
+                case "mmap" -> MMAP;
+                default -> throw new IllegalArgumentException(setting + " must be auto, copy or mmap, got '" + name + "'");
+            };
         }
     }
 
