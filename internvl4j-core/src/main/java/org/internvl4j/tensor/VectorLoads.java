@@ -56,6 +56,12 @@ final class VectorLoads {
         return s;
     }
 
+    /*
+     * i32, even and odd state the packed-pair layout of bf16 rows, and VectorLoadsTest checks them on every
+     * bit pattern. MatMul's matrix-vector kernel writes the same expressions out inline (C2 boxed the
+     * vectors through these calls there); MatMulTest checks the kernel itself.
+     */
+
     /** L ints, i.e. 2L packed 16-bit values. */
     static IntVector i32(MemorySegment s, long byteOff) {
         return IntVector.fromMemorySegment(I, s, byteOff, LE);
