@@ -17,14 +17,20 @@ import org.internvl4j.testing.TestData;
  *       normalizer is NFC, its byte-level alphabet covers every byte); SentencePiece gives back text that has
  *       no '▁', no added-token text and nothing transformers' clean_up_tokenization would change.</li>
  * </ul>
- * Input bytes become text as {@link Fuzzing#text} says. Corpus: TokenizerPropertiesFuzzTestInputs/*.
+ * Input bytes become text as {@link Fuzzing#text} says. Corpus: TokenizerPropertiesFuzzTestInputs/encodeDecode.
  */
 class TokenizerPropertiesFuzzTest {
     private static final InternLM2Tokenizer SP = InternLM2Tokenizer.load(TestData.dir("tokenizer/hf/tiny-a"));
     private static final ByteLevelBpeTokenizer BPE = ByteLevelBpeTokenizer.load(TestData.dir("tiny-models/tiny-qwen2"));
 
+    /** One text through both tokenizers. */
     @FuzzTest(maxDuration = "30s")
-    void sentencePiece(byte[] data) {
+    void encodeDecode(byte[] data) {
+        sentencePiece(data);
+        bytePairEncoding(data);
+    }
+
+    private static void sentencePiece(byte[] data) {
         String s = Fuzzing.text(data);
         int[] ids = SP.encode(s, false);
         for (int id : ids) assertThat(id).isBetween(0, SP.vocabSize() - 1);
@@ -36,8 +42,7 @@ class TokenizerPropertiesFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "30s")
-    void bytePairEncoding(byte[] data) {
+    private static void bytePairEncoding(byte[] data) {
         String s = Fuzzing.text(data);
         int[] ids = BPE.encode(s, false);
         for (int id : ids) assertThat(id).isBetween(0, BPE.vocabSize() - 1);
