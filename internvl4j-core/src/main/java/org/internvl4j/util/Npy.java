@@ -109,6 +109,9 @@ public final class Npy {
             headerLen = (b[8] & 0xFF) | ((b[9] & 0xFF) << 8);
             start = 10;
         } else if (major == 2 || major == 3) {
+            if (b.length < 12) {
+                throw new IllegalArgumentException(name + ": truncated .npy header");
+            }
             headerLen = ByteBuffer.wrap(b, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
             start = 12;
         } else {

@@ -75,5 +75,7 @@ class NpyTest {
         b[10] = (byte) 0xFF;
         b[11] = 0x7F; // 2^31 - 5: start + length overflows an int
         assertThatThrownBy(() -> Npy.read(b, "t.npy")).hasMessage("t.npy: truncated .npy header");
+        // crash-fe742641...: version 2 with fewer than the 12 bytes its header length needs (IndexOutOfBoundsException)
+        assertThatThrownBy(() -> Npy.read(java.util.Arrays.copyOf(b, 11), "t.npy")).hasMessage("t.npy: truncated .npy header");
     }
 }
