@@ -27,6 +27,9 @@ class ImageFindingsTest {
         assertThatThrownBy(() -> ImageDecoder.decode(webp, 1L << 22, "t.webp")).isInstanceOf(ImageException.class)
                 .hasMessage("WEBP t.webp: corrupt or truncated data (the decoder read past the end of the " + webp.length
                         + "-byte input 1000 times: the image data is truncated)");
+        byte[] found = input("webp/crash-30b7a5e90e4a51532f67aa075870e27904505c8b"); // the input the fuzzer hung on
+        assertThatThrownBy(() -> ImageDecoder.decode(found, 1L << 22, "t.webp")).isInstanceOf(ImageException.class)
+                .hasMessageContaining("read past the end");
     }
 
     @Test
