@@ -422,12 +422,12 @@ public final class ChatModel implements AutoCloseable {
     }
 
     /**
-     * The engine this model's requests run on, started on first use: in-process calls from any thread share its
-     * one scheduler loop (and a server started on this model does too).
+     * The engine this model's requests run on, started on first use (again after it was closed): in-process calls
+     * from any thread share its one scheduler loop, and a server started on this model does too.
      */
     public Engine engine() {
         synchronized (engineLock) {
-            if (engine == null) engine = new Engine(model, defaultEngineOptions());
+            if (engine == null || engine.isClosed()) engine = new Engine(model, defaultEngineOptions());
             return engine;
         }
     }
@@ -439,7 +439,7 @@ public final class ChatModel implements AutoCloseable {
      */
     public Engine engine(EngineOptions options) {
         synchronized (engineLock) {
-            if (engine == null) engine = new Engine(model, options);
+            if (engine == null || engine.isClosed()) engine = new Engine(model, options);
             else if (!engine.options().equals(options)) {
                 throw new IllegalStateException("this model's engine already runs with " + engine.options()
                         + "; give the options before its first request");

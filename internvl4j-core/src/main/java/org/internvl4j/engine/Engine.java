@@ -170,6 +170,11 @@ public final class Engine implements AutoCloseable {
                 promptTokens.get(), generatedTokens.get(), preemptions.get(), steps.get(), finished.get());
     }
 
+    /** True once closed (or failed): submit() refuses. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Stops the scheduler; running and waiting requests end with an error. */
     @Override
     public void close() {
