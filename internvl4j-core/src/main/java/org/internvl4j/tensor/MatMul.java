@@ -101,6 +101,8 @@ public final class MatMul {
         if (n == 0) return;
         if (n == 1) {
             matVec(w, x, xOff, y, yOff);
+        } else if (n <= DECODE_MAX_TOKENS && w instanceof Bf16Weight b) {
+            bf16Tokens(b, x, xOff, n, y, yOff);
         } else if (n < TILE_MIN_TOKENS) {
             Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
         } else {
@@ -136,7 +138,7 @@ public final class MatMul {
         if (bias.length != w.rows()) {
             throw new IllegalArgumentException("bias has " + bias.length + " elements, weight has " + w.rows() + " rows");
         }
-        if (n >= TILE_MIN_TOKENS) {
+        if (n >= TILE_MIN_TOKENS && !(n <= DECODE_MAX_TOKENS && w instanceof Bf16Weight)) {
             checkRange("x", x, 0, (long) n * w.cols());
             checkRange("y", y, 0, (long) n * w.rows());
             tiled(w, bias, x, 0, n, y, 0, false);
@@ -282,6 +284,83 @@ public final class MatMul {
         float acc = 0;
         for (int c = from; c < w.cols(); c++) acc += w.get(r, c) * x[xOff + c];
         return acc;
+    }
+
+    // ---- a batched decode step: a few tokens, bf16 weights ----
+
+    /**
+     * Up to this many tokens of bf16 weights go through {@link #bf16Tokens}: a continuous-batching decode step
+     * (one row per running sequence) reads each weight once from memory, as matVec does, instead of the tiled
+     * kernel's padding of the tokens to a full register tile (32 at 512 bits: 4x the arithmetic for 8 rows).
+     */
+    static final int DECODE_MAX_TOKENS = 16;
+
+    /**
+     * Each row against every token, four tokens at a time while the row is in L1 (8-28 KiB): memory reads each
+     * weight once. Every (row, token) gets matVec's arithmetic exactly (one accumulator vector, even then odd
+     * columns per block, lanes summed in order, the scalar tail), so a sequence's logits do not depend on how many
+     * others share its decode step.
+     */
+    private static void bf16Tokens(Bf16Weight w, float[] x, int xOff, int n, float[] y, int yOff) {
+        int cols = w.cols();
+        float[][] xs = new float[n][];
+        for (int t = 0; t < n; t++) xs[t] = splitEvenOdd(x, xOff + t * cols, cols);
+        Parallel.forRange(w.rows(), 4, (r0, r1) -> {
+            float[] acc = new float[4 * L];
+            for (int r = r0; r < r1; r++) {
+                int t = 0;
+                for (; t + 4 <= n; t += 4) bf16FourTokens(w, xs, x, xOff, t, r, y, yOff, acc);
+                for (; t < n; t++) bf16OneToken(w, xs[t], x, xOff + t * cols, r, y, yOff + t * w.rows(), acc);
+            }
+        });
+    }
+
+    private static void bf16FourTokens(Bf16Weight w, float[][] xs, float[] x, int xOff, int t, int r, float[] y, int yOff, float[] acc) {
+        MemorySegment s = w.segment();
+        int cols = w.cols(), rows = w.rows();
+        int up = cols - cols % (2 * L);
+        long b = r * 2L * cols;
+        float[] x0 = xs[t], x1 = xs[t + 1], x2 = xs[t + 2], x3 = xs[t + 3];
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < up; c += 2 * L) {
+            IntVector p = IntVector.fromMemorySegment(VectorLoads.I, s, b + 2L * c, LE);
+            FloatVector we = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector wo = p.and(0xffff0000).reinterpretAsFloats();
+            a0 = we.fma(FloatVector.fromArray(F, x0, c), a0);
+            a1 = we.fma(FloatVector.fromArray(F, x1, c), a1);
+            a2 = we.fma(FloatVector.fromArray(F, x2, c), a2);
+            a3 = we.fma(FloatVector.fromArray(F, x3, c), a3);
+            a0 = wo.fma(FloatVector.fromArray(F, x0, c + L), a0);
+            a1 = wo.fma(FloatVector.fromArray(F, x1, c + L), a1);
+            a2 = wo.fma(FloatVector.fromArray(F, x2, c + L), a2);
+            a3 = wo.fma(FloatVector.fromArray(F, x3, c + L), a3);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        for (int j = 0; j < 4; j++) {
+            float sum = 0;
+            for (int i = 0; i < L; i++) sum += acc[j * L + i];
+            y[yOff + (t + j) * rows + r] = sum + scalarTail(w, r, x, xOff + (t + j) * cols, up);
+        }
+    }
+
+    private static void bf16OneToken(Bf16Weight w, float[] xs, float[] x, int xOff, int r, float[] y, int yOff, float[] acc) {
+        MemorySegment s = w.segment();
+        int cols = w.cols();
+        int up = cols - cols % (2 * L);
+        long b = r * 2L * cols;
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < up; c += 2 * L) {
+            IntVector p = IntVector.fromMemorySegment(VectorLoads.I, s, b + 2L * c, LE);
+            a = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, c), a);
+            a = p.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, c + L), a);
+        }
+        a.intoArray(acc, 0);
+        float sum = 0;
+        for (int i = 0; i < L; i++) sum += acc[i];
+        y[yOff + r] = sum + scalarTail(w, r, x, xOff, up);
     }
 
     // ---- a few tokens: widen each row once, dot it with every token ----
