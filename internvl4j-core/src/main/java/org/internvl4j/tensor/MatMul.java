@@ -296,8 +296,8 @@ public final class MatMul {
     static final int DECODE_MAX_TOKENS = 16;
 
     /**
-     * Each row against every token, four tokens at a time while the row is in L1 (8-28 KiB): memory reads each
-     * weight once. Every (row, token) gets matVec's arithmetic exactly (one accumulator vector, even then odd
+     * Each row against every token: the first as matVec streams it, the others four at a time while the row is in
+     * cache: memory reads each weight once. Every (row, token) gets matVec's arithmetic exactly (one accumulator vector, even then odd
      * columns per block, lanes summed in order, the scalar tail), so a sequence's logits do not depend on how many
      * others share its decode step.
      */
@@ -305,62 +305,79 @@ public final class MatMul {
         int cols = w.cols();
         float[][] xs = new float[n][];
         for (int t = 0; t < n; t++) xs[t] = splitEvenOdd(x, xOff + t * cols, cols);
-        Parallel.forRange(w.rows(), 4, (r0, r1) -> {
-            float[] acc = new float[4 * L];
-            for (int r = r0; r < r1; r++) {
-                int t = 0;
-                for (; t + 4 <= n; t += 4) bf16FourTokens(w, xs, x, xOff, t, r, y, yOff, acc);
-                for (; t < n; t++) bf16OneToken(w, xs[t], x, xOff + t * cols, r, y, yOff + t * w.rows(), acc);
+        int rows = w.rows();
+        Parallel.forRange(rows, 4, (r0, r1) -> {
+            // The first token runs matVec's own eight-stream pass over eight rows (memory reads fastest with eight
+            // streams in flight); the others then read those rows again from L2 (8 x 8-28 KiB): two rows by four
+            // tokens at a time (eight independent sums keep the FMA units busy), and matVec's pass again for the
+            // tokens left over.
+            float[] acc = new float[STREAMS * L];
+            int q = (r1 - r0) / STREAMS;
+            for (int i = 0; i < q; i++) {
+                bf16Streams(w, xs[0], x, xOff, y, yOff, r0 + i, q, acc);
+                int t = 1;
+                for (; t + 4 <= n; t += 4) {
+                    for (int j = 0; j < STREAMS; j += 2) bf16TwoRowsFourTokens(w, xs, x, xOff, t, r0 + i + j * q, r0 + i + (j + 1) * q, y, yOff, acc);
+                }
+                for (; t < n; t++) bf16Streams(w, xs[t], x, xOff + t * cols, y, yOff + t * rows, r0 + i, q, acc);
+            }
+            for (int r = r0 + STREAMS * q; r < r1; r++) {
+                for (int t = 0; t < n; t++) bf16Streams(w, xs[t], x, xOff + t * cols, y, yOff + t * rows, r, 0, acc);
             }
         });
     }
 
-    private static void bf16FourTokens(Bf16Weight w, float[][] xs, float[] x, int xOff, int t, int r, float[] y, int yOff, float[] acc) {
+    /** Tokens t .. t+3 of rows ra and rb: eight sums, each with matVec's arithmetic. */
+    private static void bf16TwoRowsFourTokens(Bf16Weight w, float[][] xs, float[] x, int xOff, int t, int ra, int rb, float[] y,
+                                              int yOff, float[] acc) {
         MemorySegment s = w.segment();
         int cols = w.cols(), rows = w.rows();
         int up = cols - cols % (2 * L);
-        long b = r * 2L * cols;
+        long ba = ra * 2L * cols, bb = rb * 2L * cols;
         float[] x0 = xs[t], x1 = xs[t + 1], x2 = xs[t + 2], x3 = xs[t + 3];
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int c = 0; c < up; c += 2 * L) {
-            IntVector p = IntVector.fromMemorySegment(VectorLoads.I, s, b + 2L * c, LE);
-            FloatVector we = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector wo = p.and(0xffff0000).reinterpretAsFloats();
-            a0 = we.fma(FloatVector.fromArray(F, x0, c), a0);
-            a1 = we.fma(FloatVector.fromArray(F, x1, c), a1);
-            a2 = we.fma(FloatVector.fromArray(F, x2, c), a2);
-            a3 = we.fma(FloatVector.fromArray(F, x3, c), a3);
-            a0 = wo.fma(FloatVector.fromArray(F, x0, c + L), a0);
-            a1 = wo.fma(FloatVector.fromArray(F, x1, c + L), a1);
-            a2 = wo.fma(FloatVector.fromArray(F, x2, c + L), a2);
-            a3 = wo.fma(FloatVector.fromArray(F, x3, c + L), a3);
+            IntVector pa = IntVector.fromMemorySegment(VectorLoads.I, s, ba + 2L * c, LE);
+            IntVector pb = IntVector.fromMemorySegment(VectorLoads.I, s, bb + 2L * c, LE);
+            FloatVector ea = pa.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector eb = pb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e0 = FloatVector.fromArray(F, x0, c), e1 = FloatVector.fromArray(F, x1, c);
+            FloatVector e2 = FloatVector.fromArray(F, x2, c), e3 = FloatVector.fromArray(F, x3, c);
+            a0 = ea.fma(e0, a0);
+            b0 = eb.fma(e0, b0);
+            a1 = ea.fma(e1, a1);
+            b1 = eb.fma(e1, b1);
+            a2 = ea.fma(e2, a2);
+            b2 = eb.fma(e2, b2);
+            a3 = ea.fma(e3, a3);
+            b3 = eb.fma(e3, b3);
+            FloatVector oa = pa.and(0xffff0000).reinterpretAsFloats();
+            FloatVector ob = pb.and(0xffff0000).reinterpretAsFloats();
+            FloatVector o0 = FloatVector.fromArray(F, x0, c + L), o1 = FloatVector.fromArray(F, x1, c + L);
+            FloatVector o2 = FloatVector.fromArray(F, x2, c + L), o3 = FloatVector.fromArray(F, x3, c + L);
+            a0 = oa.fma(o0, a0);
+            b0 = ob.fma(o0, b0);
+            a1 = oa.fma(o1, a1);
+            b1 = ob.fma(o1, b1);
+            a2 = oa.fma(o2, a2);
+            b2 = ob.fma(o2, b2);
+            a3 = oa.fma(o3, a3);
+            b3 = ob.fma(o3, b3);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
         a2.intoArray(acc, 2 * L);
         a3.intoArray(acc, 3 * L);
-        for (int j = 0; j < 4; j++) {
+        b0.intoArray(acc, 4 * L);
+        b1.intoArray(acc, 5 * L);
+        b2.intoArray(acc, 6 * L);
+        b3.intoArray(acc, 7 * L);
+        for (int j = 0; j < 8; j++) {
             float sum = 0;
             for (int i = 0; i < L; i++) sum += acc[j * L + i];
-            y[yOff + (t + j) * rows + r] = sum + scalarTail(w, r, x, xOff + (t + j) * cols, up);
+            int row = j < 4 ? ra : rb, tok = t + j % 4;
+            y[yOff + tok * rows + row] = sum + scalarTail(w, row, x, xOff + tok * cols, up);
         }
-    }
-
-    private static void bf16OneToken(Bf16Weight w, float[] xs, float[] x, int xOff, int r, float[] y, int yOff, float[] acc) {
-        MemorySegment s = w.segment();
-        int cols = w.cols();
-        int up = cols - cols % (2 * L);
-        long b = r * 2L * cols;
-        FloatVector a = FloatVector.zero(F);
-        for (int c = 0; c < up; c += 2 * L) {
-            IntVector p = IntVector.fromMemorySegment(VectorLoads.I, s, b + 2L * c, LE);
-            a = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, c), a);
-            a = p.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, c + L), a);
-        }
-        a.intoArray(acc, 0);
-        float sum = 0;
-        for (int i = 0; i < L; i++) sum += acc[i];
-        y[yOff + r] = sum + scalarTail(w, r, x, xOff, up);
     }
 
     // ---- a few tokens: widen each row once, dot it with every token ----
