@@ -10,6 +10,7 @@ import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.TinyCheckpoint;
 import org.internvl4j.checkpoint.TinyTokenizer;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.tokenizer.LlamaTokenizerFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,7 +37,8 @@ public final class MakeTinyCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "internlm2", paramLabel = "ARCH",
             description = "Language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
                     + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
-                    + "LongRoPE, phi3-chat, no tokenizer files) or llama (InternVL2-40B scaled down: Llama, Hermes-2, no tokenizer files) "
+                    + "LongRoPE, phi3-chat, Phi-3's SentencePiece tokenizer layout) or llama (InternVL2-40B scaled down: Llama, Hermes-2, "
+                    + "Yi's SentencePiece tokenizer layout) "
                     + "(default: ${DEFAULT-VALUE}).")
     String arch;
 
@@ -108,10 +110,16 @@ public final class MakeTinyCommand implements Callable<Integer> {
 
     private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
         if (v == TinyCheckpoint.Variant.PHI3 || v == TinyCheckpoint.Variant.LLAMA) {
-            if (vocabFrom != null || tokenizerFrom != null || corpus != null) {
-                throw new IllegalArgumentException("--arch " + arch + " writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
+            if (vocabFrom != null || tokenizerFrom != null) {
+                throw new IllegalArgumentException("--arch " + arch + " trains its own Llama-style tokenizer; only --pieces, --corpus and --no-tokenizer go with it");
             }
-            return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+            if (noTokenizer) {
+                if (corpus != null) throw new IllegalArgumentException("--corpus shapes a trained tokenizer; it does not go with --no-tokenizer");
+                return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+            }
+            if (corpus != null && !Files.isRegularFile(corpus)) throw new IllegalArgumentException(corpus + ": --corpus file not found");
+            return new TinyTokenizer.Llama(v == TinyCheckpoint.Variant.PHI3 ? LlamaTokenizerFiles.Flavor.PHI3 : LlamaTokenizerFiles.Flavor.YI,
+                    pieces != null ? pieces : TinyTokenizer.DEFAULT_PIECES, corpus);
         }
         if (v == TinyCheckpoint.Variant.QWEN2) {
             if (vocabFrom != null || tokenizerFrom != null || corpus != null || pieces != null) {
@@ -143,6 +151,8 @@ public final class MakeTinyCommand implements Callable<Integer> {
             case TinyTokenizer.Trained tr -> "tokenizer trained on " + (tr.corpus() == null ? "the built-in corpus" : tr.corpus());
             case TinyTokenizer.None n -> "no tokenizer files";
             case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json";
+            case TinyTokenizer.Llama l -> "Llama-style tokenizer.model (" + l.flavor().name().toLowerCase() + ") trained on "
+                    + (l.corpus() == null ? "the built-in corpus" : l.corpus());
             case TinyTokenizer.FromModel m -> "tokenizer.model from " + m.model();
             case TinyTokenizer.FromDir d -> "tokenizer files from " + d.source();
         };

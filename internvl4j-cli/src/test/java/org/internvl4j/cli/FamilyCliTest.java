@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line on the other language models of the family (Qwen2), against testdata/model/q_* from the reference. */
+/**
+ * The command line on the other language models of the family (Qwen2, Phi-3, Llama with Yi's tokenizer), against
+ * testdata/model/{q,p,l}_* from the references.
+ */
 class FamilyCliTest {
     static final String QWEN2 = Run.testdata("tiny-models/tiny-qwen2").toString();
 
@@ -39,6 +42,22 @@ class FamilyCliTest {
         Files.writeString(history, fx.get("history").toString());
         assertMatches(Run.internvl("generate", "--model", QWEN2, "--prompt", fx.get("question").asText(), "--history",
                 history.toString(), "--max-new-tokens", "32", "--json"), fx);
+    }
+
+    @Test
+    void generateJsonOnPhi3MatchesTheReference() throws Exception {
+        JsonNode fx = fixture("p_chat");
+        assertMatches(Run.internvl("generate", "--model", Run.testdata("tiny-models/tiny-phi3").toString(), "--prompt",
+                fx.get("question").asText(), "--max-new-tokens", "32", "--json"), fx);
+    }
+
+    @Test
+    void generateJsonWithHistoryOnLlamaMatchesTheReference(@TempDir Path tmp) throws Exception {
+        JsonNode fx = fixture("l_chat");
+        Path history = tmp.resolve("history.json");
+        Files.writeString(history, fx.get("history").toString());
+        assertMatches(Run.internvl("generate", "--model", Run.testdata("tiny-models/tiny-llama").toString(), "--prompt",
+                fx.get("question").asText(), "--history", history.toString(), "--max-new-tokens", "32", "--json"), fx);
     }
 
     @Test

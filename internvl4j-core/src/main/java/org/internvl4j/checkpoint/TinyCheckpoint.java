@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.tokenizer.LlamaTokenizerFiles;
 
 /**
  * Writes tiny random-weight InternVL2 checkpoints in exactly the real on-disk layout (config.json,
@@ -54,7 +55,8 @@ public final class TinyCheckpoint {
         /**
          * InternVL2-4B scaled down: Phi-3 (packed qkv and gate_up, MHA), LongRoPE with original_max_position_embeddings
          * 64 and max_position_embeddings 256 (so a short test crosses from the short to the long factors), phi3-chat,
-         * no tokenizer files (vocabulary 512 + 9).
+         * Phi-3-mini's tokenizer layout (a tiny Llama SentencePiece model, legacy false, 11 chat tokens; vocabulary
+         * 1536 + 11 + 9; with --no-tokenizer 512 + 9).
          */
         PHI3(505, 512, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
@@ -62,7 +64,10 @@ public final class TinyCheckpoint {
                         new LlmConfig.RopeScaling("su", 1.0, List.of(1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.2),
                                 List.of(1.0, 1.3, 1.9, 2.8, 4.0, 6.5, 9.0, 12.0), 64),
                         false, 1e-5, false)),
-        /** InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, no tokenizer files (512 + 9). */
+        /**
+         * InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, Yi's tokenizer layout
+         * (a tiny SentencePiece model without dummy prefix; vocabulary 1536 + 9; with --no-tokenizer 512 + 9).
+         */
         LLAMA(606, 512, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
                 new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false));
@@ -125,7 +130,8 @@ public final class TinyCheckpoint {
 
         public static Options of(Variant variant) {
             TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
-                    : variant.arch() == LlmArchitecture.PHI3 || variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.None(variant.defaultPieces)
+                    : variant.arch() == LlmArchitecture.PHI3 ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.PHI3, TinyTokenizer.DEFAULT_PIECES, null)
+                    : variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.YI, TinyTokenizer.DEFAULT_PIECES, null)
                     : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
             return new Options(variant, variant.defaultSeed, DType.BF16, false, tok, List.of());
         }

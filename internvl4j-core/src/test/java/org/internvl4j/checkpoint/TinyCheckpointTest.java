@@ -234,7 +234,12 @@ class TinyCheckpointTest {
             case PHI3 -> "Phi3ForCausalLM";
             default -> "LlamaForCausalLM";
         }));
-        assertThat(c.llm().vocabSize()).isEqualTo(variant == TinyCheckpoint.Variant.QWEN2 ? 256 + 3 + 9 : 512 + 9);
+        // Qwen2: 256 bytes + 3 chat tokens; Phi-3: 1536 pieces + its 11 chat tokens; Yi: 1536 pieces (ChatML among them); + 9 InternVL
+        assertThat(c.llm().vocabSize()).isEqualTo(switch (variant) {
+            case QWEN2 -> 256 + 3 + 9;
+            case PHI3 -> 1536 + 11 + 9;
+            default -> 1536 + 9;
+        });
         Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-" + variant.name().toLowerCase());
         try (var files = Files.list(committed)) {
             for (Path f : files.toList()) {
