@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.internvl4j.checkpoint.ByteLevelTokenizerFiles;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.TinyCheckpoint;
 import org.internvl4j.checkpoint.TinyTokenizer;
@@ -38,7 +39,8 @@ public final class MakeTinyCommand implements Callable<Integer> {
             description = "Language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
                     + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
                     + "LongRoPE, phi3-chat, Phi-3's SentencePiece tokenizer layout) or llama (InternVL2-40B scaled down: Llama, Hermes-2, "
-                    + "Yi's SentencePiece tokenizer layout) "
+                    + "Yi's SentencePiece tokenizer layout) or llama3 (InternVL2-76B scaled down: Llama 3, theta 500000, Hermes-2, "
+                    + "a Llama-3-style byte-level tokenizer.json without merges) "
                     + "(default: ${DEFAULT-VALUE}).")
     String arch;
 
@@ -89,13 +91,19 @@ public final class MakeTinyCommand implements Callable<Integer> {
                 }
                 yield TinyCheckpoint.Variant.QWEN2;
             }
+            case "llama3" -> {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch llama3");
+                }
+                yield TinyCheckpoint.Variant.LLAMA3;
+            }
             case "phi3", "llama" -> {
                 if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
                     throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch " + arch);
                 }
                 yield arch.equalsIgnoreCase("phi3") ? TinyCheckpoint.Variant.PHI3 : TinyCheckpoint.Variant.LLAMA;
             }
-            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama)");
+            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama, llama3)");
         };
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
                 .withTokenizer(tokenizer(v)).withOverrides(overrides);
@@ -121,11 +129,12 @@ public final class MakeTinyCommand implements Callable<Integer> {
             return new TinyTokenizer.Llama(v == TinyCheckpoint.Variant.PHI3 ? LlamaTokenizerFiles.Flavor.PHI3 : LlamaTokenizerFiles.Flavor.YI,
                     pieces != null ? pieces : TinyTokenizer.DEFAULT_PIECES, corpus);
         }
-        if (v == TinyCheckpoint.Variant.QWEN2) {
+        if (v == TinyCheckpoint.Variant.QWEN2 || v == TinyCheckpoint.Variant.LLAMA3) {
             if (vocabFrom != null || tokenizerFrom != null || corpus != null || pieces != null) {
-                throw new IllegalArgumentException("--arch qwen2 writes its own byte-level tokenizer; only --no-tokenizer goes with it");
+                throw new IllegalArgumentException("--arch " + arch + " writes its own byte-level tokenizer; only --no-tokenizer goes with it");
             }
-            return noTokenizer ? new TinyTokenizer.None(v.defaultPieces()) : new TinyTokenizer.ByteLevel();
+            return noTokenizer ? new TinyTokenizer.None(v.defaultPieces())
+                    : new TinyTokenizer.ByteLevel(v == TinyCheckpoint.Variant.LLAMA3 ? ByteLevelTokenizerFiles.Flavor.LLAMA3 : ByteLevelTokenizerFiles.Flavor.QWEN2);
         }
         int sources = (vocabFrom != null ? 1 : 0) + (tokenizerFrom != null ? 1 : 0) + (noTokenizer ? 1 : 0);
         if (sources > 1) throw new IllegalArgumentException("give at most one of --vocab-from, --tokenizer-from and --no-tokenizer");
@@ -150,7 +159,7 @@ public final class MakeTinyCommand implements Callable<Integer> {
         return switch (t) {
             case TinyTokenizer.Trained tr -> "tokenizer trained on " + (tr.corpus() == null ? "the built-in corpus" : tr.corpus());
             case TinyTokenizer.None n -> "no tokenizer files";
-            case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json";
+            case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json (" + b.flavor().name().toLowerCase() + ")";
             case TinyTokenizer.Llama l -> "Llama-style tokenizer.model (" + l.flavor().name().toLowerCase() + ") trained on "
                     + (l.corpus() == null ? "the built-in corpus" : l.corpus());
             case TinyTokenizer.FromModel m -> "tokenizer.model from " + m.model();

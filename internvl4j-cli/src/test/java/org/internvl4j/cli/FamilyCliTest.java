@@ -61,11 +61,22 @@ class FamilyCliTest {
     }
 
     @Test
+    void generateJsonWithHistoryOnLlama3MatchesTheReference(@TempDir Path tmp) throws Exception {
+        JsonNode fx = fixture("l3_chat");
+        Path history = tmp.resolve("history.json");
+        Files.writeString(history, fx.get("history").toString());
+        assertMatches(Run.internvl("generate", "--model", Run.testdata("tiny-models/tiny-llama3").toString(), "--prompt",
+                fx.get("question").asText(), "--history", history.toString(), "--max-new-tokens", "32", "--json"), fx);
+        Run inspect = Run.internvl("inspect", Run.testdata("tiny-models/tiny-llama3").toString());
+        assertThat(inspect.out()).contains("LlamaForCausalLM");
+    }
+
+    @Test
     void makeTinyQwen2WritesACheckpointThatInspectNames(@TempDir Path tmp) {
         Path dir = tmp.resolve("q");
         Run made = Run.internvl("make-tiny", "--arch", "qwen2", dir.toString());
         assertThat(made.code()).as(made.err()).isZero();
-        assertThat(made.out()).contains("vocab 268").contains("byte-level tokenizer.json");
+        assertThat(made.out()).contains("vocab 268").contains("byte-level tokenizer.json (qwen2)");
         Run inspect = Run.internvl("inspect", dir.toString());
         assertThat(inspect.code()).as(inspect.err()).isZero();
         assertThat(inspect.out()).contains("Qwen2ForCausalLM").contains("all 64 tensors");
@@ -75,6 +86,6 @@ class FamilyCliTest {
                 .contains("LongRoPE (su, original 64)");
         Run bad = Run.internvl("make-tiny", "--arch", "mamba", tmp.resolve("m").toString());
         assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3, llama)");
+        assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3, llama, llama3)");
     }
 }

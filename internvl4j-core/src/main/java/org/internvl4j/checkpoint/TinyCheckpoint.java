@@ -70,7 +70,14 @@ public final class TinyCheckpoint {
          */
         LLAMA(606, 512, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
-                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false));
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false)),
+        /**
+         * InternVL2-76B scaled down: Llama 3 (Hermes-2-Theta-Llama-3-70B: split q/k/v, grouped KV heads, theta 500000, no
+         * rope scaling), Hermes-2, a Llama-3-style byte-level tokenizer.json without merges (vocabulary 256 + 4 + 9).
+         */
+        LLAMA3(707, 256 + 4, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 1, 2, 160, 0, 8192, 5e5, null, false, 1e-5, false));
 
         final long defaultSeed;
         final int defaultPieces;
@@ -129,7 +136,8 @@ public final class TinyCheckpoint {
         }
 
         public static Options of(Variant variant) {
-            TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
+            TinyTokenizer tok = variant == Variant.LLAMA3 ? new TinyTokenizer.ByteLevel(ByteLevelTokenizerFiles.Flavor.LLAMA3)
+                    : variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
                     : variant.arch() == LlmArchitecture.PHI3 ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.PHI3, TinyTokenizer.DEFAULT_PIECES, null)
                     : variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.YI, TinyTokenizer.DEFAULT_PIECES, null)
                     : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
@@ -177,11 +185,20 @@ public final class TinyCheckpoint {
             Files.createDirectories(dir);
             int pieces = options.tokenizer.write(dir, options.variant);
             ObjectNode json = configJson(options.variant.config(pieces));
+            if (options.variant == Variant.LLAMA3) {
+                // Hermes-2-Theta-Llama-3-70B's llm_config names; BOS <|begin_of_text|>, EOS <|im_end|> of the tiny vocabulary
+                ((ObjectNode) json.get("llm_config")).put("_name_or_path", "NousResearch/Hermes-2-Theta-Llama-3-70B")
+                        .put("bos_token_id", 256).put("eos_token_id", 259).putNull("pad_token_id");
+            }
             applyOverrides(json, options.overrides);
             InternVLConfig config = InternVLConfig.fromJson("make-tiny config", json); // checks the overridden dims
             writeJson(dir.resolve(Checkpoint.CONFIG), json);
             ObjectNode gen = NODES.objectNode();
-            if (config.llm().arch() == LlmArchitecture.QWEN2) {
+            if (options.variant == Variant.LLAMA3) {
+                gen.put("_from_model_config", true).put("bos_token_id", 256);
+                gen.putArray("eos_token_id").add(259).add(257);
+                gen.put("transformers_version", "4.37.2");
+            } else if (config.llm().arch() == LlmArchitecture.QWEN2) {
                 // <|endoftext|> and <|im_end|> of the tiny byte-level vocabulary (Qwen2's own are 151643 and 151645)
                 gen.put("_from_model_config", true).put("bos_token_id", 256);
                 gen.putArray("eos_token_id").add(258).add(256);

@@ -64,13 +64,18 @@ public sealed interface TinyTokenizer {
 
     /**
      * A Qwen2-style byte-level BPE tokenizer.json without merges (see {@link ByteLevelTokenizerFiles}); stale
-     * SentencePiece files are removed. For the qwen2 variant.
+     * SentencePiece files are removed. Qwen2's layout for the qwen2 variant, Llama 3's for llama3.
      */
-    record ByteLevel() implements TinyTokenizer {
+    record ByteLevel(ByteLevelTokenizerFiles.Flavor flavor) implements TinyTokenizer {
+        /** Qwen2's layout. */
+        public ByteLevel() {
+            this(ByteLevelTokenizerFiles.Flavor.QWEN2);
+        }
+
         @Override
         public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
             for (String f : FILES) Files.deleteIfExists(dir.resolve(f));
-            return ByteLevelTokenizerFiles.write(dir);
+            return ByteLevelTokenizerFiles.write(dir, flavor);
         }
     }
 

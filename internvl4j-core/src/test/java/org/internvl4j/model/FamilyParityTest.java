@@ -51,9 +51,12 @@ class FamilyParityTest {
         return Stream.of("q_text", "q_tiles", "q_history");
     }
 
-    /** Every case made from a prompt text: Qwen2's, and Phi-3's and Llama's through their SentencePiece tokenizers. */
+    /**
+     * Every case made from a prompt text: Qwen2's, Phi-3's and Llama's (Yi) through their SentencePiece tokenizers, and
+     * Llama 3's through its byte-level tokenizer.json.
+     */
     static Stream<String> chatCases() {
-        return Stream.concat(cases(), Stream.of("p_chat", "p_chat_image", "l_chat", "l_chat_image"));
+        return Stream.concat(cases(), Stream.of("p_chat", "p_chat_image", "l_chat", "l_chat_image", "l3_chat", "l3_chat_image"));
     }
 
     /** Plus the Phi-3 and Llama cases made from ids (LongRoPE's factor switch, long prompts). */
