@@ -44,6 +44,11 @@ public final class MakeTinyCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String arch;
 
+    @Option(names = "--vision", defaultValue = "300m", paramLabel = "300m|6b",
+            description = "Vision tower: 300m (InternViT-300M-like: LayerNorm, qkv bias; the variant's own) or 6b "
+                    + "(InternViT-6B-like, as in InternVL2-26B/40B/76B: RMSNorm, qk-normalization, no qkv bias) (default: ${DEFAULT-VALUE}).")
+    String vision;
+
     @Option(names = "--seed", paramLabel = "N", description = "Weight seed (default: 101, 202, 303 for a, b, c).")
     Long seed;
 
@@ -105,12 +110,19 @@ public final class MakeTinyCommand implements Callable<Integer> {
             }
             default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama, llama3)");
         };
+        List<String> all = new ArrayList<>();
+        switch (vision.toLowerCase(java.util.Locale.ROOT)) {
+            case "300m" -> { }
+            case "6b" -> all.addAll(TinyCheckpoint.VISION_6B);
+            default -> throw new IllegalArgumentException("--vision '" + vision + "' is not supported (supported: 300m, 6b)");
+        }
+        all.addAll(overrides);
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
-                .withTokenizer(tokenizer(v)).withOverrides(overrides);
+                .withTokenizer(tokenizer(v)).withOverrides(all);
         if (seed != null) o = o.withSeed(seed);
         InternVLConfig c = TinyCheckpoint.write(dir, o);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("wrote %s (variant %s, seed %d, %s, vocab %d, %s, %s)%n", dir, v.name().toLowerCase(), o.seed(), dtype,
+        out.printf("wrote %s (variant %s%s, seed %d, %s, vocab %d, %s, %s)%n", dir, v.name().toLowerCase(), vision.equalsIgnoreCase("6b") ? " with an InternViT-6B-like tower" : "", o.seed(), dtype,
                 c.llm().vocabSize(), singleFile ? "model.safetensors" : "2 shards + index", describe(o.tokenizer()));
         out.flush();
         return 0;

@@ -84,6 +84,13 @@ class FamilyCliTest {
         assertThat(phi3.code()).as(phi3.err()).isZero();
         assertThat(Run.internvl("inspect", tmp.resolve("p").toString()).out()).contains("Phi3ForCausalLM")
                 .contains("LongRoPE (su, original 64)");
+        Run six = Run.internvl("make-tiny", "--arch", "llama", "--vision", "6b", tmp.resolve("y").toString());
+        assertThat(six.code()).as(six.err()).isZero();
+        assertThat(six.out()).contains("with an InternViT-6B-like tower").contains("Llama-style tokenizer.model (yi)");
+        assertThat(Run.internvl("inspect", tmp.resolve("y").toString()).out()).contains("LlamaForCausalLM").contains("rms_norm");
+        Run badVision = Run.internvl("make-tiny", "--vision", "1b", tmp.resolve("v").toString());
+        assertThat(badVision.code()).isNotZero();
+        assertThat(badVision.err()).contains("--vision '1b' is not supported (supported: 300m, 6b)");
         Run bad = Run.internvl("make-tiny", "--arch", "mamba", tmp.resolve("m").toString());
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("--arch 'mamba' is not supported (supported: internlm2, qwen2, phi3, llama, llama3)");

@@ -174,6 +174,15 @@ public final class TinyCheckpoint {
         }
     }
 
+    /**
+     * The vision_config changes that turn a variant's InternViT-300M-like tower into an InternViT-6B-like one
+     * (InternViT-6B-448px-V1-5: RMSNorm, qk-normalization as an RMSNorm over all heads, no qkv bias, layer scales,
+     * MLP 4x; scaled down to width 96 in 3 heads of 32), for make-tiny --vision 6b.
+     */
+    public static final List<String> VISION_6B = List.of("vision.norm_type=\"rms_norm\"", "vision.qk_normalization=true",
+            "vision.qkv_bias=false", "vision.hidden_size=96", "vision.num_attention_heads=3", "vision.intermediate_size=384",
+            "vision.num_hidden_layers=3");
+
     /** Writes variant a with its default seed into dir. */
     public static InternVLConfig write(Path dir) {
         return write(dir, Options.of(Variant.A));

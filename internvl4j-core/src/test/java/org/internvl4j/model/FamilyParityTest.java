@@ -53,10 +53,11 @@ class FamilyParityTest {
 
     /**
      * Every case made from a prompt text: Qwen2's, Phi-3's and Llama's (Yi) through their SentencePiece tokenizers, and
-     * Llama 3's through its byte-level tokenizer.json.
+     * Llama 3's through its byte-level tokenizer.json; v6_chat_image has an InternViT-6B-like tower (InternVL2-76B's
+     * structure scaled down).
      */
     static Stream<String> chatCases() {
-        return Stream.concat(cases(), Stream.of("p_chat", "p_chat_image", "l_chat", "l_chat_image", "l3_chat", "l3_chat_image"));
+        return Stream.concat(cases(), Stream.of("p_chat", "p_chat_image", "l_chat", "l_chat_image", "l3_chat", "l3_chat_image", "v6_chat_image"));
     }
 
     /** Plus the Phi-3 and Llama cases made from ids (LongRoPE's factor switch, long prompts). */
