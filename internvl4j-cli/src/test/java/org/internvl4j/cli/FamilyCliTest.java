@@ -71,6 +71,16 @@ class FamilyCliTest {
         assertThat(inspect.out()).contains("LlamaForCausalLM");
     }
 
+    /** Logprob entries read Phi-3's and Yi's SentencePiece pieces as SentencePiece: "▁" is a space, <0xE4> one byte. */
+    @Test
+    void logprobTokenTextOfLlamaSentencePieceTokenizers() {
+        org.internvl4j.tokenizer.Tokenizer tok = org.internvl4j.tokenizer.Tokenizer.load(Run.testdata("tiny-models/tiny-phi3"));
+        assertThat(TokenText.of(tok, tok.tokenId("\u2581")).bytes()).containsExactly((byte) ' ');
+        assertThat(TokenText.of(tok, tok.tokenId("\u2581")).token()).isEqualTo(" ");
+        assertThat(TokenText.of(tok, tok.tokenId("<0xE4>")).bytes()).containsExactly((byte) 0xE4);
+        assertThat(TokenText.of(tok, tok.tokenId("<|end|>")).token()).isEqualTo("<|end|>");
+    }
+
     @Test
     void makeTinyQwen2WritesACheckpointThatInspectNames(@TempDir Path tmp) {
         Path dir = tmp.resolve("q");
