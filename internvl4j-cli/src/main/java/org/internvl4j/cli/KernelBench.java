@@ -257,7 +257,7 @@ final class KernelBench {
     // ---- kernels ----
 
     private Result matVec(int rows, int cols, int threads) {
-        long bytes = (long) rows * cols * DType.BF16.bytes();
+        long bytes = DType.BF16.byteSize((long) rows * cols);
         int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
         try (Arena arena = Arena.ofShared()) {
             Weight[] ws = new Weight[copies];
@@ -275,7 +275,7 @@ final class KernelBench {
     }
 
     private Result matMul(int n, int rows, int cols, int threads) {
-        long bytes = (long) rows * cols * DType.BF16.bytes();
+        long bytes = DType.BF16.byteSize((long) rows * cols);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(bytes, 64);
             fill(seg, 11);

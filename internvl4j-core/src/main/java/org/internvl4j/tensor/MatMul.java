@@ -4,8 +4,10 @@ import static org.internvl4j.tensor.VectorLoads.F;
 import static org.internvl4j.tensor.VectorLoads.L;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -82,6 +84,8 @@ public final class MatMul {
             }
             case F32Weight f -> Parallel.forRange(w.rows(), 4, (r0, r1) -> f32Rows(f, x, xOff, y, yOff, r0, r1));
             case F16Weight h -> Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(h, x, xOff, 1, y, yOff, r0, r1));
+            case Q8Weight q -> Parallel.forRange(w.rows(), 4, (r0, r1) -> quantRows(q, x, xOff, y, yOff, r0, r1));
+            case Q4Weight q -> Parallel.forRange(w.rows(), 4, (r0, r1) -> quantRows(q, x, xOff, y, yOff, r0, r1));
         }
     }
 
@@ -274,6 +278,122 @@ public final class MatMul {
             FloatVector a0 = FloatVector.zero(F);
             for (int c = 0; c < up; c += L) a0 = VectorLoads.f32(s, b0 + 4L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
             y[yOff + r] = VectorLoads.sum(a0) + scalarTail(w, r, x, xOff, up);
+        }
+    }
+
+    /**
+     * Rows of a block-quantized weight, eight streams at a time as in {@link #bf16Rows}. Each block's
+     * bytes widen straight to floats (sign-extending byte loads), are scaled by the block's d and
+     * multiplied with float x: decode reads each weight once, so its speed is the bytes streamed,
+     * and float products keep x unrounded. (Prefill, which reuses each weight for many tokens, widens
+     * blocks into the float tiles instead.) At 128 bits there is no byte shape to widen from, so
+     * rows go through the generic row-at-a-time path.
+     */
+    private static void quantRows(Weight w, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        if (VectorLoads.B == null) {
+            streamRows(w, x, xOff, 1, y, yOff, r0, r1);
+            return;
+        }
+        int q = (r1 - r0) / STREAMS;
+        float[] acc = new float[STREAMS * L];
+        boolean q8 = w instanceof Q8Weight;
+        for (int i = 0; i < q; i++) {
+            if (q8) q8Streams(w, x, xOff, y, yOff, r0 + i, q, acc);
+            else q4Streams(w, x, xOff, y, yOff, r0 + i, q, acc);
+        }
+        for (int r = r0 + STREAMS * q; r < r1; r++) {
+            if (q8) q8Streams(w, x, xOff, y, yOff, r, 0, acc);
+            else q4Streams(w, x, xOff, y, yOff, r, 0, acc);
+        }
+    }
+
+    /** Q8_0 rows r, r + q, ..., r + 7q (all r when q is 0), as {@link #bf16Streams}. */
+    private static void q8Streams(Weight w, float[] x, int xOff, float[] y, int yOff, int r, int q, float[] acc) {
+        MemorySegment s = w.segment();
+        int blocks = w.cols() / 32;
+        long rowBytes = 34L * blocks, step = q * rowBytes;
+        long b = r * rowBytes;
+        VectorSpecies<Byte> bs = VectorLoads.B;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < blocks; k++) {
+            long o = b + 34L * k;
+            float d0 = Float.float16ToFloat(s.get(Weight.I16_LE, o)), d1 = Float.float16ToFloat(s.get(Weight.I16_LE, o + step));
+            float d2 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 2 * step)), d3 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 3 * step));
+            float d4 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 4 * step)), d5 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 5 * step));
+            float d6 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 6 * step)), d7 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 7 * step));
+            for (int j = 0; j < 32; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + 32 * k + j);
+                long oj = o + 2 + j;
+                a0 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(xv, a0);
+                a1 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(xv, a1);
+                a2 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 2 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(xv, a2);
+                a3 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 3 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(xv, a3);
+                a4 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 4 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d4).fma(xv, a4);
+                a5 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 5 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d5).fma(xv, a5);
+                a6 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 6 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d6).fma(xv, a6);
+                a7 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 7 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d7).fma(xv, a7);
+            }
+        }
+        storeStreams(y, yOff, r, q, acc, a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /** Q4_0 rows r, r + q, ..., r + 7q (all r when q is 0): low nibbles pair with x[j], high ones with x[j + 16]. */
+    private static void q4Streams(Weight w, float[] x, int xOff, float[] y, int yOff, int r, int q, float[] acc) {
+        MemorySegment s = w.segment();
+        int blocks = w.cols() / 32;
+        long rowBytes = 18L * blocks, step = q * rowBytes;
+        long b = r * rowBytes;
+        VectorSpecies<Byte> bs = VectorLoads.B;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < blocks; k++) {
+            long o = b + 18L * k;
+            float d0 = Float.float16ToFloat(s.get(Weight.I16_LE, o)), d1 = Float.float16ToFloat(s.get(Weight.I16_LE, o + step));
+            float d2 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 2 * step)), d3 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 3 * step));
+            float d4 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 4 * step)), d5 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 5 * step));
+            float d6 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 6 * step)), d7 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 7 * step));
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xOff + 32 * k + j);
+                FloatVector xh = FloatVector.fromArray(F, x, xOff + 32 * k + 16 + j);
+                long oj = o + 2 + j;
+                ByteVector p0 = ByteVector.fromMemorySegment(bs, s, oj, LE), p1 = ByteVector.fromMemorySegment(bs, s, oj + step, LE);
+                ByteVector p2 = ByteVector.fromMemorySegment(bs, s, oj + 2 * step, LE), p3 = ByteVector.fromMemorySegment(bs, s, oj + 3 * step, LE);
+                ByteVector p4 = ByteVector.fromMemorySegment(bs, s, oj + 4 * step, LE), p5 = ByteVector.fromMemorySegment(bs, s, oj + 5 * step, LE);
+                ByteVector p6 = ByteVector.fromMemorySegment(bs, s, oj + 6 * step, LE), p7 = ByteVector.fromMemorySegment(bs, s, oj + 7 * step, LE);
+                a0 = nibbles(p0, d0, xl, xh, a0);
+                a1 = nibbles(p1, d1, xl, xh, a1);
+                a2 = nibbles(p2, d2, xl, xh, a2);
+                a3 = nibbles(p3, d3, xl, xh, a3);
+                a4 = nibbles(p4, d4, xl, xh, a4);
+                a5 = nibbles(p5, d5, xl, xh, a5);
+                a6 = nibbles(p6, d6, xl, xh, a6);
+                a7 = nibbles(p7, d7, xl, xh, a7);
+            }
+        }
+        storeStreams(y, yOff, r, q, acc, a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /** a + d * ((lo nibbles - 8) * xl + (hi nibbles - 8) * xh). */
+    private static FloatVector nibbles(ByteVector p, float d, FloatVector xl, FloatVector xh, FloatVector a) {
+        FloatVector lo = (FloatVector) p.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector hi = (FloatVector) p.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+        return lo.mul(xl).add(hi.mul(xh)).fma(FloatVector.broadcast(F, d), a);
+    }
+
+    /** Sums each stream's lanes in a fixed order (as {@link #bf16Streams}) into y. */
+    private static void storeStreams(float[] y, int yOff, int r, int q, float[] acc, FloatVector a0, FloatVector a1, FloatVector a2,
+                                     FloatVector a3, FloatVector a4, FloatVector a5, FloatVector a6, FloatVector a7) {
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        a4.intoArray(acc, 4 * L);
+        a5.intoArray(acc, 5 * L);
+        a6.intoArray(acc, 6 * L);
+        a7.intoArray(acc, 7 * L);
+        for (int j = 0; j < STREAMS; j++) {
+            float sum = 0;
+            for (int i = 0; i < L; i++) sum += acc[j * L + i];
+            y[yOff + r + j * q] = sum;
         }
     }
 
