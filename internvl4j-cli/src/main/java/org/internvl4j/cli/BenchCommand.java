@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         header = "Measures speed against this machine's limits.",
         mixinStandardHelpOptions = true,
         description = "Measures speed against this machine's limits, probed in the same run.",
-        subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class})
+        subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class, BenchQualityCommand.class})
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
