@@ -25,6 +25,9 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Option(names = "--tiles", defaultValue = "1", paramLabel = "N", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
     int tiles;
 
@@ -56,9 +59,11 @@ public final class BenchModelCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        org.internvl4j.tensor.DType format = quantize.format(spec);
+        if (format != null) org.internvl4j.checkpoint.Quantization.listener(QuantizeOption.listener(spec.commandLine().getErr()));
         Path dir = model.resolve();
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
-        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode);
+        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode, format);
         if (json) {
             try {
                 PrintWriter out = spec.commandLine().getOut();
