@@ -72,11 +72,16 @@ const prefillS = (performance.now() - p0) / 1e3;
 // Greedy decode: each step evaluates one token and picks the next; the first step feeds the last prompt id again
 // (its logits were not kept), which costs the same one-token forward pass.
 let steps = 0;
-const d0 = performance.now();
+const d0 = performance.now(), stepMs = [];
+let last = d0;
 for await (const _ of seq.evaluate([tokens[tokens.length - 1]], { temperature: 0 })) {
+  const now = performance.now();
+  stepMs.push(now - last);
+  last = now;
   if (++steps >= decode) break;
 }
 const decodeS = (performance.now() - d0) / 1e3;
+stepMs.sort((x, y) => x - y);
 
 console.log(JSON.stringify({
   peer: "llama.cpp",
@@ -92,6 +97,9 @@ console.log(JSON.stringify({
   decode_tokens: steps,
   decode_s: decodeS,
   decode_tokens_per_s: steps / decodeS,
+  decode_step_ms_min: stepMs[0],
+  decode_step_ms_median: stepMs[stepMs.length >> 1],
+  decode_step_ms_max: stepMs[stepMs.length - 1],
 }));
 await context.dispose();
 await model.dispose();

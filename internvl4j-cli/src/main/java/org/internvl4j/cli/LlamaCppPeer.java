@@ -32,7 +32,8 @@ final class LlamaCppPeer {
 
     /** What one peer run measured; the keys of {@link #json()} are a contract, as bench model's. */
     record Figures(String release, String bindings, String systemInfo, String gguf, String format, int threads, double loadS,
-            int promptTokens, double prefillTokensPerS, int decodeTokens, double decodeTokensPerS) {
+            int promptTokens, double prefillTokensPerS, int decodeTokens, double decodeTokensPerS, double decodeStepMsMin,
+            double decodeStepMsMedian, double decodeStepMsMax) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", "llama.cpp");
@@ -47,6 +48,10 @@ final class LlamaCppPeer {
             m.put("prefill_tokens_per_s", round(prefillTokensPerS));
             m.put("decode_tokens", decodeTokens);
             m.put("decode_tokens_per_s", round(decodeTokensPerS));
+            // The spread of the steps: a busy machine stalls llama.cpp's spinning thread barrier (see docs/peer.md).
+            m.put("decode_step_ms_min", round(decodeStepMsMin));
+            m.put("decode_step_ms_median", round(decodeStepMsMedian));
+            m.put("decode_step_ms_max", round(decodeStepMsMax));
             return m;
         }
     }
@@ -69,8 +74,9 @@ final class LlamaCppPeer {
                     human.printf("peer:    %s%n", p.systemInfo().strip());
                 }
                 double prefillRatio = ourPrefill / p.prefillTokensPerS(), decodeRatio = ourDecode / p.decodeTokensPerS();
-                human.printf("peer:    %-5s load %.1f s; prefill %.2f tokens/s (%d tokens); decode %.2f tokens/s (%d steps)%n",
-                        p.format(), p.loadS(), p.prefillTokensPerS(), p.promptTokens(), p.decodeTokensPerS(), p.decodeTokens());
+                human.printf("peer:    %-5s load %.1f s; prefill %.2f tokens/s (%d tokens); decode %.2f tokens/s (%d steps; step %.0f/%.0f/%.0f ms min/median/max)%n",
+                        p.format(), p.loadS(), p.prefillTokensPerS(), p.promptTokens(), p.decodeTokensPerS(), p.decodeTokens(),
+                        p.decodeStepMsMin(), p.decodeStepMsMedian(), p.decodeStepMsMax());
                 human.printf("ratio:   ours (%s) / llama.cpp (%s): prefill %.2fx, decode %.2fx%n", ourFormat, p.format(), prefillRatio, decodeRatio);
                 human.flush();
                 Map<String, Object> m = p.json();
@@ -178,7 +184,8 @@ final class LlamaCppPeer {
         return new Figures(j.path("llama_cpp_release").asText("?"), j.path("node_llama_cpp").asText("?"), j.path("system_info").asText(""),
                 j.path("model").asText(), format, j.path("threads").asInt(), j.path("load_s").asDouble(Double.NaN),
                 j.path("prompt_tokens").asInt(), j.path("prefill_tokens_per_s").asDouble(Double.NaN), j.path("decode_tokens").asInt(),
-                j.path("decode_tokens_per_s").asDouble(Double.NaN));
+                j.path("decode_tokens_per_s").asDouble(Double.NaN), j.path("decode_step_ms_min").asDouble(Double.NaN),
+                j.path("decode_step_ms_median").asDouble(Double.NaN), j.path("decode_step_ms_max").asDouble(Double.NaN));
     }
 
     private static double round(double v) {
