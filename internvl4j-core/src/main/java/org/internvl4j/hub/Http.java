@@ -21,9 +21,11 @@ final class Http implements AutoCloseable {
 
     private final HttpClient client;
     private final HubOptions options;
+    private final StallWatch stalls;
 
     Http(HubOptions options) {
         this.options = options;
+        this.stalls = new StallWatch(options.timeout());
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -117,15 +119,39 @@ final class Http implements AutoCloseable {
         return options.source() == Source.HUGGING_FACE ? "HF_ENDPOINT" : "MODELSCOPE_ENDPOINT";
     }
 
-    /** Reads a small body (an error message or API JSON), at most {@code limit} bytes. */
-    static byte[] readBody(HttpResponse<InputStream> r, int limit) throws IOException {
-        try (InputStream in = r.body()) {
-            return in.readNBytes(limit);
+    /**
+     * Reads a small body (an error message or API JSON), at most {@code limit} bytes. A body that stops
+     * arriving for the timeout is an IOException: java.net.http has no read timeout, and a chunked body
+     * cut short by a closed connection left the reader waiting for ever (found by fuzzing).
+     */
+    byte[] readBody(HttpResponse<InputStream> r, int limit) throws IOException {
+        try (InputStream in = r.body(); StallWatch.Watch watch = stalls.watch(in)) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            while (out.size() < limit) {
+                int n;
+                try {
+                    n = in.read(buf, 0, Math.min(buf.length, limit - out.size()));
+                } catch (IOException e) {
+                    if (watch.stalled()) throw stalled(r);
+                    throw e;
+                }
+                if (n < 0) break;
+                watch.touch();
+                out.write(buf, 0, n);
+            }
+            if (watch.stalled()) throw stalled(r);
+            return out.toByteArray();
         }
+    }
+
+    private IOException stalled(HttpResponse<?> r) {
+        return new IOException(r.uri() + " stopped sending its response for " + options.timeout().toSeconds() + " s");
     }
 
     @Override
     public void close() {
+        stalls.close();
         client.close();
     }
 }

@@ -44,7 +44,7 @@ final class HuggingFaceClient implements HubClient {
         JsonNode root;
         try {
             HttpResponse<InputStream> r = http.get(uri, Map.of("Accept", "application/json"));
-            byte[] body = Http.readBody(r, 64 << 20);
+            byte[] body = http.readBody(r, 64 << 20);
             if (r.statusCode() != 200) {
                 throw error(repo, revision, null, r, body);
             }
@@ -106,7 +106,7 @@ final class HuggingFaceClient implements HubClient {
         if (s == 200 || s == 206 || s == 416) {
             return r;
         }
-        byte[] body = Http.readBody(r, 1 << 16);
+        byte[] body = http.readBody(r, 1 << 16);
         if (s >= 500 || s == 429 || s == 408) {
             throw new IOException("the server answered " + s + " for " + file.path());
         }

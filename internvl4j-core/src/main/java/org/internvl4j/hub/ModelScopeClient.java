@@ -55,7 +55,7 @@ final class ModelScopeClient implements HubClient {
         try {
             HttpResponse<InputStream> r = http.get(uri, headers(Map.of("Accept", "application/json")));
             status = r.statusCode();
-            byte[] body = Http.readBody(r, 64 << 20);
+            byte[] body = http.readBody(r, 64 << 20);
             try {
                 root = JSON.readTree(body);
             } catch (com.fasterxml.jackson.core.JacksonException e) {
@@ -115,7 +115,7 @@ final class ModelScopeClient implements HubClient {
         if (s == 200 || s == 206 || s == 416) {
             return r;
         }
-        Http.readBody(r, 1 << 16);
+        http.readBody(r, 1 << 16);
         if (s >= 500 || s == 429 || s == 408) {
             throw new IOException("ModelScope answered " + s + " for " + file.path());
         }

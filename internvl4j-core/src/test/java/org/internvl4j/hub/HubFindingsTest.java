@@ -1,5 +1,6 @@
 package org.internvl4j.hub;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
@@ -47,5 +48,22 @@ class HubFindingsTest {
         serve("HTTP/1.1 307 Temporary Redirect\r\nLocation: file:/etc/passwd");
         assertThatThrownBy(HubFindingsTest::open).isInstanceOf(HubException.class)
                 .hasMessageContaining("redirected to 'file:/etc/passwd', which is not an http(s) URL");
+    }
+
+    // timeout-2f89a6bb... : a chunked listing whose chunk is longer than the bytes sent, then a closed
+    // connection, left the client reading for ever; now a body that stops arriving ends after the timeout
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aListingThatStopsArrivingIsAnErrorAfterTheTimeout() throws Exception {
+        byte[] input;
+        try (var in = HubFindingsTest.class.getResourceAsStream(
+                "HubResponsesFuzzTestInputs/listAndOpen/timeout-2f89a6bb9dbd621ffc7d75b562e13fdf7294b05d")) {
+            input = in.readAllBytes();
+        }
+        SERVER.answer(org.internvl4j.testing.Fuzzing.split(input, 9));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> HF.list(RepoId.parse("o/n"))).isInstanceOf(HubException.class)
+                .hasMessageContaining("stopped sending its response for 5 s");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
     }
 }
