@@ -31,6 +31,9 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Option(names = "--tiles", defaultValue = "1", paramLabel = "N", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
     int tiles;
 
@@ -78,6 +81,8 @@ public final class BenchModelCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        org.internvl4j.tensor.DType format = quantize.format(spec);
+        if (format != null) org.internvl4j.checkpoint.Quantization.listener(QuantizeOption.listener(spec.commandLine().getErr()));
         List<GgmlType> formats = peerFormats();
         Path dir = model.resolve();
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
@@ -93,11 +98,12 @@ public final class BenchModelCommand implements Callable<Integer> {
                 throw new UncheckedIOException("--peer: could not write the GGUF in " + cache + ": " + e.getMessage(), e);
             }
         }
-        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode);
+        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode, format);
         Map<String, Object> result = f.json();
         if (peerRun != null) {
             try {
-                result.put("peers", peerRun.runBeside(f.prefillTokensPerS(), f.decodeTokensPerS(), "bf16", promptTokens, decodeTokens, threads(), human));
+                result.put("peers", peerRun.runBeside(f.prefillTokensPerS(), f.decodeTokensPerS(),
+                        format == null ? "bf16" : format.name().toLowerCase(java.util.Locale.ROOT), promptTokens, decodeTokens, threads(), human));
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e);
             }
