@@ -95,9 +95,6 @@ public final class RandomGguf {
 
     static GgufWriter writer(LlmConfig c, GgmlType type, long seed, java.util.function.Consumer<String> log) {
         String arch = architecture(c);
-        if (type != GgmlType.BF16 && type != GgmlType.F16 && type != GgmlType.F32 && type != GgmlType.Q8_0 && type != GgmlType.Q4_0) {
-            throw new IllegalArgumentException("unsupported type " + type);
-        }
         long d = c.hiddenSize(), hd = c.headDim(), q = c.numAttentionHeads() * hd, kv = c.numKeyValueHeads() * hd;
         long ff = c.intermediateSize(), vocab = c.vocabSize();
         GgufWriter w = new GgufWriter()
