@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
                 + "or q4 (Q4_0: 4-bit weights, 32 per fp16 scale); the embeddings, norms, vision tower and projector are copied as they are, "
                 + "and so are config.json (with a quantization_config entry), generation_config.json and the tokenizer files.",
             "OUT must not exist; it appears only once complete. `--model OUT` then loads it memory-mapped with no further work, "
-                + "in every command. Example: internvl quantize OpenGVLab/InternVL2-8B-MPO --to q4 ./internvl2-8b-q4"
+                + "in every command. Example: `internvl quantize OpenGVLab/InternVL2-8B-MPO --to q4 ./internvl2-8b-q4`."
         })
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
