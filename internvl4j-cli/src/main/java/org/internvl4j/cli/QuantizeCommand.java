@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 /** {@code internvl quantize DIR|OWNER/NAME --to q8|q4 OUT}: writes a quantized checkpoint. */
 @Command(
         name = "quantize",
-        header = "Writes a quantized copy of a checkpoint (Q8_0 or Q4_0 language-model weights).",
+        header = "Writes a quantized copy of a checkpoint (q8 or q4).",
         mixinStandardHelpOptions = true,
         description = {
             "Quantizes the language model's linear layers and output head to q8 (Q8_0: blocks of 32 int8 weights and an fp16 scale) "
