@@ -113,9 +113,7 @@ final class ModelBench {
             }
 
             CausalLM llm = m.llm();
-            int[] ids = new int[promptTokens];
-            SplittableRandom r = new SplittableRandom(2);
-            for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(llm.vocabSize() - 3);
+            int[] ids = promptIds(promptTokens, llm.vocabSize());
             // first touch: one token through the LLM reads every weight page once (from disk if not cached)
             long w0 = System.nanoTime();
             llm.forward(llm.newCache(), new int[] {1}, null, -1, true);
@@ -160,6 +158,14 @@ final class ModelBench {
                     fmaPeak, readGbs, loadS, visionFirst, visionS, prefillTps, decodeTps, visionShare, prefillTps / prefillBound, decodeTps / bound,
                     hwm / 1048576.0);
         }
+    }
+
+    /** The prompt's token ids: random, past the first three (special) ids, the same on every run; the peer gets them too. */
+    static int[] promptIds(int n, int vocabSize) {
+        int[] ids = new int[n];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(vocabSize - 3);
+        return ids;
     }
 
     /** Resets VmHWM to the current resident size (Linux: writing 5 to clear_refs); ignored elsewhere. */

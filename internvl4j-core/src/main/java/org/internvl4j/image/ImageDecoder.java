@@ -6,7 +6,6 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
@@ -72,7 +71,7 @@ public final class ImageDecoder {
         if (format == Format.WEBP && WebpLossyDecoder.isLossy(data)) {
             return WebpLossyDecoder.decode(data, name);
         }
-        Decoded d = readWithImageIo(format, data, name);
+        Decoded d = readWithImageIo(format, data, maxPixels, name);
         BufferedImage img = d.image();
         if ((long) img.getWidth() * img.getHeight() > maxPixels) {
             throw new ImageException(format + " " + name + ": decoded image is " + img.getWidth() + "x"
@@ -212,7 +211,7 @@ public final class ImageDecoder {
         return canvas;
     }
 
-    private static Decoded readWithImageIo(Format format, byte[] data, String name) {
+    private static Decoded readWithImageIo(Format format, byte[] data, long maxPixels, String name) {
         String formatName = format.name().toLowerCase();
         Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(formatName);
         if (!readers.hasNext()) {
@@ -224,8 +223,15 @@ public final class ImageDecoder {
             }
         }
         ImageReader reader = readers.next();
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+        try (ImageInputStream in = new BoundedImageInput(data)) {
             reader.setInput(in, true, true);
+            // the first frame's own size (a GIF frame may be larger than its logical screen), checked before read
+            // allocates it; found by ImageFuzzTest#pngGifBmp as an OutOfMemoryError
+            long w = reader.getWidth(0), h = reader.getHeight(0);
+            if (w * h > maxPixels) {
+                throw new ImageException(format + " " + name + ": the first frame is " + w + "x" + h + " = " + w * h
+                        + " pixels, above the limit of " + maxPixels + " (decompression bomb protection)");
+            }
             BufferedImage img = reader.read(0);
             if (img == null) {
                 throw new ImageException(format + " " + name + ": the decoder returned no image");

@@ -105,6 +105,8 @@ public final class MatMul {
         if (n == 0) return;
         if (n == 1) {
             matVec(w, x, xOff, y, yOff);
+        } else if (n <= DECODE_MAX_TOKENS && w instanceof Bf16Weight b) {
+            bf16Tokens(b, x, xOff, n, y, yOff);
         } else if (n < TILE_MIN_TOKENS) {
             Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
         } else {
@@ -140,7 +142,7 @@ public final class MatMul {
         if (bias.length != w.rows()) {
             throw new IllegalArgumentException("bias has " + bias.length + " elements, weight has " + w.rows() + " rows");
         }
-        if (n >= TILE_MIN_TOKENS) {
+        if (n >= TILE_MIN_TOKENS && !(n <= DECODE_MAX_TOKENS && w instanceof Bf16Weight)) {
             checkRange("x", x, 0, (long) n * w.cols());
             checkRange("y", y, 0, (long) n * w.rows());
             tiled(w, bias, x, 0, n, y, 0, false);
@@ -463,6 +465,100 @@ public final class MatMul {
         float acc = 0;
         for (int c = from; c < w.cols(); c++) acc += w.get(r, c) * x[xOff + c];
         return acc;
+    }
+
+    // ---- a batched decode step: a few tokens, bf16 weights ----
+
+    /**
+     * Up to this many tokens of bf16 weights go through {@link #bf16Tokens}: a continuous-batching decode step
+     * (one row per running sequence) reads each weight once from memory, as matVec does, instead of the tiled
+     * kernel's padding of the tokens to a full register tile (32 at 512 bits: 4x the arithmetic for 8 rows).
+     */
+    static final int DECODE_MAX_TOKENS = 16;
+
+    /**
+     * Each row against every token: the first as matVec streams it, the others four at a time while the row is in
+     * cache: memory reads each weight once. Every (row, token) gets matVec's arithmetic exactly (one accumulator vector, even then odd
+     * columns per block, lanes summed in order, the scalar tail), so a sequence's logits do not depend on how many
+     * others share its decode step.
+     */
+    private static void bf16Tokens(Bf16Weight w, float[] x, int xOff, int n, float[] y, int yOff) {
+        int cols = w.cols();
+        float[][] xs = new float[n][];
+        for (int t = 0; t < n; t++) xs[t] = splitEvenOdd(x, xOff + t * cols, cols);
+        int rows = w.rows();
+        Parallel.forRange(rows, 4, (r0, r1) -> {
+            // The first token runs matVec's own eight-stream pass over eight rows (memory reads fastest with eight
+            // streams in flight); the others then read those rows again from L2 (8 x 8-28 KiB): two rows by four
+            // tokens at a time (eight independent sums keep the FMA units busy), and matVec's pass again for the
+            // tokens left over.
+            float[] acc = new float[STREAMS * L];
+            int q = (r1 - r0) / STREAMS;
+            for (int i = 0; i < q; i++) {
+                bf16Streams(w, xs[0], x, xOff, y, yOff, r0 + i, q, acc);
+                int t = 1;
+                for (; t + 4 <= n; t += 4) {
+                    for (int j = 0; j < STREAMS; j += 2) bf16TwoRowsFourTokens(w, xs, x, xOff, t, r0 + i + j * q, r0 + i + (j + 1) * q, y, yOff, acc);
+                }
+                for (; t < n; t++) bf16Streams(w, xs[t], x, xOff + t * cols, y, yOff + t * rows, r0 + i, q, acc);
+            }
+            for (int r = r0 + STREAMS * q; r < r1; r++) {
+                for (int t = 0; t < n; t++) bf16Streams(w, xs[t], x, xOff + t * cols, y, yOff + t * rows, r, 0, acc);
+            }
+        });
+    }
+
+    /** Tokens t .. t+3 of rows ra and rb: eight sums, each with matVec's arithmetic. */
+    private static void bf16TwoRowsFourTokens(Bf16Weight w, float[][] xs, float[] x, int xOff, int t, int ra, int rb, float[] y,
+                                              int yOff, float[] acc) {
+        MemorySegment s = w.segment();
+        int cols = w.cols(), rows = w.rows();
+        int up = cols - cols % (2 * L);
+        long ba = ra * 2L * cols, bb = rb * 2L * cols;
+        float[] x0 = xs[t], x1 = xs[t + 1], x2 = xs[t + 2], x3 = xs[t + 3];
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int c = 0; c < up; c += 2 * L) {
+            IntVector pa = IntVector.fromMemorySegment(VectorLoads.I, s, ba + 2L * c, LE);
+            IntVector pb = IntVector.fromMemorySegment(VectorLoads.I, s, bb + 2L * c, LE);
+            FloatVector ea = pa.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector eb = pb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e0 = FloatVector.fromArray(F, x0, c), e1 = FloatVector.fromArray(F, x1, c);
+            FloatVector e2 = FloatVector.fromArray(F, x2, c), e3 = FloatVector.fromArray(F, x3, c);
+            a0 = ea.fma(e0, a0);
+            b0 = eb.fma(e0, b0);
+            a1 = ea.fma(e1, a1);
+            b1 = eb.fma(e1, b1);
+            a2 = ea.fma(e2, a2);
+            b2 = eb.fma(e2, b2);
+            a3 = ea.fma(e3, a3);
+            b3 = eb.fma(e3, b3);
+            FloatVector oa = pa.and(0xffff0000).reinterpretAsFloats();
+            FloatVector ob = pb.and(0xffff0000).reinterpretAsFloats();
+            FloatVector o0 = FloatVector.fromArray(F, x0, c + L), o1 = FloatVector.fromArray(F, x1, c + L);
+            FloatVector o2 = FloatVector.fromArray(F, x2, c + L), o3 = FloatVector.fromArray(F, x3, c + L);
+            a0 = oa.fma(o0, a0);
+            b0 = ob.fma(o0, b0);
+            a1 = oa.fma(o1, a1);
+            b1 = ob.fma(o1, b1);
+            a2 = oa.fma(o2, a2);
+            b2 = ob.fma(o2, b2);
+            a3 = oa.fma(o3, a3);
+            b3 = ob.fma(o3, b3);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        b0.intoArray(acc, 4 * L);
+        b1.intoArray(acc, 5 * L);
+        b2.intoArray(acc, 6 * L);
+        b3.intoArray(acc, 7 * L);
+        for (int j = 0; j < 8; j++) {
+            float sum = 0;
+            for (int i = 0; i < L; i++) sum += acc[j * L + i];
+            int row = j < 4 ? ra : rb, tok = t + j % 4;
+            y[yOff + tok * rows + row] = sum + scalarTail(w, row, x, xOff + tok * cols, up);
+        }
     }
 
     // ---- a few tokens: widen each row once, dot it with every token ----
