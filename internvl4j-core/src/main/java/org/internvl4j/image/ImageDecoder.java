@@ -125,7 +125,7 @@ public final class ImageDecoder {
                 case WEBP -> webpSize(d, name);
                 case JPEG -> throw new IllegalStateException();
             };
-        } catch (ArrayIndexOutOfBoundsException e) {
+        } catch (IndexOutOfBoundsException e) { // arrays, and the WebP chunk name's String (found by ImageFuzzTest#webp)
             throw new ImageException(f + " " + name + ": truncated header (" + d.length + " bytes)");
         }
     }

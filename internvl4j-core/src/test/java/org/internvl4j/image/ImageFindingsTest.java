@@ -53,4 +53,13 @@ class ImageFindingsTest {
                 .hasMessageStartingWith("GIF t.gif: the first frame is ")
                 .hasMessageEndingWith("pixels, above the limit of 4194304 (decompression bomb protection)");
     }
+
+    // crash-12bf17eb... of ImageFuzzTest#webp: a RIFF/WEBP header cut before its first chunk's name; the String read of the
+    // name threw StringIndexOutOfBoundsException, which the truncated-header check did not catch
+    @Test
+    void aWebpCutBeforeItsChunkNameIsATruncatedHeader() {
+        byte[] d = "RIFF\0\0\0\0WEBPVP8".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> ImageDecoder.decode(d, 1L << 22, "t.webp")).isInstanceOf(ImageException.class)
+                .hasMessage("WEBP t.webp: truncated header (15 bytes)");
+    }
 }
