@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.util.Json;
 
 /**
  * The tokenizer files of a tiny Qwen2-style checkpoint: a Hugging Face {@code tokenizer.json} with a byte-level
@@ -28,7 +29,7 @@ public final class ByteLevelTokenizerFiles {
     static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
             + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final JsonMapper JSON = Json.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private ByteLevelTokenizerFiles() {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.internvl4j.tensor.Weight;
+import org.internvl4j.util.Limits;
 
 /**
  * A Hugging Face checkpoint directory of InternVL2, opened as it is: config.json,
@@ -94,6 +95,11 @@ public final class Checkpoint implements AutoCloseable {
         JsonNode root = ConfigReader.readJson(index, "");
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map' {tensor name: shard file}");
+        Limits limits = Limits.current();
+        if (map.size() > limits.tensors()) {
+            throw new CheckpointException(index + ": weight_map lists " + Limits.count(map.size()) + " tensors, above the limit of "
+                    + Limits.count(limits.tensors()) + " (-D" + Limits.PREFIX + "tensors)");
+        }
         Path base = dir.toAbsolutePath().normalize();
         Map<Path, SafeTensorsFile> shards = new LinkedHashMap<>();
         Map<String, Path> listed = new LinkedHashMap<>();
@@ -110,6 +116,10 @@ public final class Checkpoint implements AutoCloseable {
             if (f == null) {
                 if (!Files.isRegularFile(p)) {
                     throw new CheckpointException(index + ": names shard " + shardName + " (for tensor " + name + "), which does not exist");
+                }
+                if (shards.size() == limits.shards()) {
+                    throw new CheckpointException(index + ": weight_map names more than " + limits.shards()
+                            + " shard files, the limit (-D" + Limits.PREFIX + "shards)");
                 }
                 f = SafeTensorsFile.open(p);
                 shards.put(p, f);

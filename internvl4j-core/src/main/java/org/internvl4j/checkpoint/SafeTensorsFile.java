@@ -27,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.Limits;
 
 /**
  * A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
@@ -35,10 +37,7 @@ import org.internvl4j.tensor.DType;
  * the header; tensor bytes are read only when something touches them.
  */
 public final class SafeTensorsFile implements AutoCloseable {
-    /** Real headers are well under 1 MB (InternVL2-8B: about 60 KB); a larger length means a corrupt file. */
-    public static final long MAX_HEADER_BYTES = 100L << 20;
-
-    static final ObjectMapper JSON = JsonMapper.builder()
+    static final ObjectMapper JSON = Json.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -65,9 +64,13 @@ public final class SafeTensorsFile implements AutoCloseable {
             if (size < 8) throw new CheckpointException(path + ": file is " + size + " bytes, too short for a safetensors header");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
+            // Real headers are well under 1 MB (InternVL2-8B: about 60 KB); the limit (the reference's own 100 MB) is
+            // checked, with the file's size, before any buffer is sized by the length.
+            Limits limits = Limits.current();
+            if (headerLen < 2 || headerLen > limits.headerBytes()) {
                 throw new CheckpointException(path + ": header length " + Long.toUnsignedString(headerLen)
-                        + " is not plausible (expected 2 to " + MAX_HEADER_BYTES + " bytes); not a safetensors file or corrupt");
+                        + " is not plausible (expected 2 to " + Limits.count(limits.headerBytes())
+                        + " bytes, -D" + Limits.PREFIX + "headerBytes); not a safetensors file or corrupt");
             }
             if (headerLen > size - 8) {
                 throw new CheckpointException(path + ": header length " + headerLen + " runs past the end of the file ("
@@ -78,6 +81,10 @@ public final class SafeTensorsFile implements AutoCloseable {
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             Map<String, long[]> ranges = new LinkedHashMap<>();
             Map<String, String> metadata = new LinkedHashMap<>();
+            if (header.size() > limits.tensors() + 1) {
+                throw new CheckpointException(path + ": header lists " + Limits.count(header.size()) + " tensors, above the limit of "
+                        + Limits.count(limits.tensors()) + " (-D" + Limits.PREFIX + "tensors)");
+            }
             for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.util.Json;
 
 /**
  * Writes tiny random-weight InternVL2 checkpoints in exactly the real on-disk layout (config.json,
@@ -27,7 +28,7 @@ public final class TinyCheckpoint {
     public static final String SHARD_1 = "model-00001-of-00002.safetensors";
     public static final String SHARD_2 = "model-00002-of-00002.safetensors";
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final JsonMapper JSON = Json.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private TinyCheckpoint() {

@@ -15,6 +15,7 @@ import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvCache;
+import org.internvl4j.llm.KvCacheMemoryException;
 import org.internvl4j.model.InternVLModel;
 
 /**
@@ -266,7 +267,15 @@ public final class Engine implements AutoCloseable {
                 prefixHitTokens.addAndGet(m.length());
                 if (s.preemptions == 0) s.cachedTokens = Math.min(m.length(), s.request.promptIds().length);
             } else {
-                s.cache = llm.newCache(total + 64);
+                try {
+                    s.cache = llm.newCache(total + 64);
+                } catch (KvCacheMemoryException e) {
+                    // this request's context does not fit in the heap: it alone ends, the engine serves the rest
+                    usedBlocks -= need;
+                    finished.incrementAndGet();
+                    s.listener.onFinish(Finish.LENGTH, s.usage(), e);
+                    continue;
+                }
             }
             s.planImages();
             running.add(s);

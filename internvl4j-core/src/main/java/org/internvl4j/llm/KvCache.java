@@ -23,8 +23,10 @@ public final class KvCache {
         this.kvDim = c.numKeyValueHeads() * c.headDim();
         this.rope = new RopeState(c);
         int cap = Math.max(16, initialCapacity);
-        this.keys = new float[layers][(int) Math.min(Integer.MAX_VALUE - 8, (long) cap * kvDim)];
-        this.values = new float[layers][keys[0].length];
+        if ((long) cap * kvDim > Integer.MAX_VALUE - 8) cap = Math.max(16, (Integer.MAX_VALUE - 8) / kvDim);
+        this.keys = new float[layers][];
+        this.values = new float[layers][];
+        allocate(keys, values, cap, cap);
         this.tokens = new int[cap];
     }
 
@@ -97,11 +99,37 @@ public final class KvCache {
         if (need * kvDim > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("KV cache of " + need + " tokens x " + kvDim + " floats exceeds a Java array");
         }
+        // all new arrays first, then swap them in: a failed allocation leaves the cache as it was
+        float[][] k = new float[layers][], v = new float[layers][];
+        allocate(k, v, (int) cap, need);
         for (int l = 0; l < layers; l++) {
-            keys[l] = Arrays.copyOf(keys[l], (int) (cap * kvDim));
-            values[l] = Arrays.copyOf(values[l], (int) (cap * kvDim));
+            System.arraycopy(keys[l], 0, k[l], 0, length * kvDim);
+            System.arraycopy(values[l], 0, v[l], 0, length * kvDim);
         }
+        keys = k;
+        values = v;
         tokens = Arrays.copyOf(tokens, (int) cap);
+    }
+
+    /**
+     * Fills k and v with arrays of cap tokens, or fails with a {@link KvCacheMemoryException} that says how much the
+     * context needs: at once when it exceeds the whole heap, else when the JVM runs out on the way (the arrays made
+     * so far are garbage then, so an OutOfMemoryError here leaves the heap as it was and is safe to turn into an error).
+     */
+    private void allocate(float[][] k, float[][] v, int cap, long tokensNeeded) {
+        long bytes = (long) cap * bytesPerToken();
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (bytes > maxHeap) throw new KvCacheMemoryException(tokensNeeded, cap, bytes, maxHeap);
+        try {
+            for (int l = 0; l < layers; l++) {
+                k[l] = new float[cap * kvDim];
+                v[l] = new float[cap * kvDim];
+            }
+        } catch (OutOfMemoryError e) {
+            Arrays.fill(k, null);
+            Arrays.fill(v, null);
+            throw new KvCacheMemoryException(tokensNeeded, cap, bytes, maxHeap);
+        }
     }
 
     /** Records n appended tokens (after their keys and values were written at length..length+n-1). */

@@ -19,6 +19,7 @@ import java.util.Map;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.InternVLTensors;
 import org.internvl4j.checkpoint.LlmArchitecture;
+import org.internvl4j.util.Json;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -75,7 +76,7 @@ public final class SyntheticCheckpoint {
 
     /** The config.json a spec writes, parsed (for sizes without writing). */
     static InternVLConfig configOf(Spec s) {
-        return InternVLConfig.fromJson("synthetic config", config(new ObjectMapper(), s));
+        return InternVLConfig.fromJson("synthetic config", config(Json.mapper(), s));
     }
 
     /** The preset of a --like name: internvl2-1b, -2b, -4b or -8b. */
@@ -122,7 +123,7 @@ public final class SyntheticCheckpoint {
     /** Bytes of weights {@link #write} writes for spec (for progress reports). */
     public static long weightBytes(Spec spec) {
         long total = 0;
-        for (Tensor t : tensors(config(new ObjectMapper(), spec))) total += t.bytes();
+        for (Tensor t : tensors(config(Json.mapper(), spec))) total += t.bytes();
         return total;
     }
 
@@ -130,7 +131,7 @@ public final class SyntheticCheckpoint {
     public static long write(Path dir, Spec spec, long seed) {
         try {
             Files.createDirectories(dir);
-            ObjectMapper json = new ObjectMapper();
+            ObjectMapper json = Json.mapper();
             ObjectNode configJson = config(json, spec);
             Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
             Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");

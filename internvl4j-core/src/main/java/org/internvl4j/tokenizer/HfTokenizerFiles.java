@@ -10,6 +10,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.internvl4j.util.Json;
 
 /**
  * Writes the Hugging Face tokenizer files of an InternVL2 checkpoint (tokenizer_config.json,
@@ -79,7 +80,7 @@ public final class HfTokenizerFiles {
         stm.put("pad_token", token("</s>", null));
         stm.put("unk_token", token("<unk>", null));
 
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper().enable(SerializationFeature.INDENT_OUTPUT);
         try {
             json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
             json.writeValue(dir.resolve("added_tokens.json").toFile(), added);

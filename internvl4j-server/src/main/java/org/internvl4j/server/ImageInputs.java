@@ -30,13 +30,28 @@ final class ImageInputs {
 
     private final ImagePreprocessor preprocessor;
     private final boolean allowRemote;
+    private final int maxTiles;
     private final HttpClient http;
 
-    ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote) {
+    /** maxTiles: tiles of one request at most, all its images together. */
+    ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote, int maxTiles) {
         this.preprocessor = preprocessor;
         this.allowRemote = allowRemote;
+        this.maxTiles = maxTiles;
         this.http = allowRemote ? HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(CONNECT_TIMEOUT).build() : null;
+    }
+
+    /**
+     * Refuses a request whose images so far have more tiles than one request may (checked after each image, so
+     * at most one image is decoded past the budget, and before any of them reaches the vision tower).
+     */
+    void checkTiles(int tiles, String param) {
+        if (tiles > maxTiles) {
+            throw ApiError.badRequest("the request's images make " + tiles + " tiles, more than the " + maxTiles
+                    + " one request may have (-Dinternvl.limit.tilesPerRequest, and --session-len / tokens per tile);"
+                    + " send fewer or smaller images, or lower max_num", param, "too_many_tiles");
+        }
     }
 
     /** Decodes and tiles one image_url; param names the field for errors. */
