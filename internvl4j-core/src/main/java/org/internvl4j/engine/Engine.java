@@ -303,6 +303,12 @@ public final class Engine implements AutoCloseable {
             int n = pending == 1 ? 1 : Math.min(pending, budget);
             if (n <= 0) continue;
             if (!grow(s, s.cache.length() + n)) continue; // s itself was preempted or ended
+            try {
+                s.cache.reserve(n); // here, not inside the batch's forward, so a failure ends this sequence only
+            } catch (KvCacheMemoryException e) {
+                finish(s, Finish.LENGTH, e);
+                continue;
+            }
             if (pending > 1) budget -= n;
             batch.add(s);
             int from = s.cache.length();

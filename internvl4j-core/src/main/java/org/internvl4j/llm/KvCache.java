@@ -23,6 +23,8 @@ public final class KvCache {
         this.kvDim = c.numKeyValueHeads() * c.headDim();
         this.rope = new RopeState(c);
         int cap = Math.max(16, initialCapacity);
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (cap * bytesPerToken() > maxHeap) throw new KvCacheMemoryException(cap, cap, cap * bytesPerToken(), maxHeap);
         if ((long) cap * kvDim > Integer.MAX_VALUE - 8) cap = Math.max(16, (Integer.MAX_VALUE - 8) / kvDim);
         this.keys = new float[layers][];
         this.values = new float[layers][];
@@ -88,6 +90,15 @@ public final class KvCache {
 
     float[] values(int layer) {
         return values[layer];
+    }
+
+    /**
+     * Makes room for n more tokens now, so that a forward that appends them allocates nothing.
+     *
+     * @throws KvCacheMemoryException when the heap cannot hold them (the cache is left as it was)
+     */
+    public void reserve(int n) {
+        ensureCapacity(n);
     }
 
     /** Makes room for n more tokens. */
