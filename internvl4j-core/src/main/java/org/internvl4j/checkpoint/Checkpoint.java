@@ -210,7 +210,45 @@ public final class Checkpoint implements AutoCloseable {
      */
     public Weight weight(String name, int rows, int cols) {
         TensorInfo t = tensor(name, rows, cols);
-        return placed.computeIfAbsent(name, n -> Weight.of(t.dtype(), memory.place(t.data()), rows, cols));
+        return placed.computeIfAbsent(name, n -> {
+            try {
+                return Weight.of(t.dtype(), memory.place(t.data()), rows, cols);
+            } catch (InternalError e) {
+                throw mappedFault(e); // the shard shrank while its weights were being copied
+            }
+        });
+    }
+
+    /**
+     * Throws a {@link CheckpointException} naming the shards that were truncated, replaced or modified since they were
+     * mapped; does nothing when none was. A stat per shard.
+     */
+    public void checkUnchanged() {
+        List<String> changed = new ArrayList<>();
+        for (SafeTensorsFile f : files) {
+            String c = f.changeSinceOpened();
+            if (c != null) changed.add(c);
+        }
+        if (!changed.isEmpty()) {
+            throw new CheckpointException("the checkpoint changed under the running model: " + String.join("; ", changed)
+                    + (memory.copies() ? "" : " (its weights are read from the mapped files, so they are no longer what was loaded)")
+                    + "; load the model again");
+        }
+    }
+
+    /**
+     * What a fault in reading mapped weights (the JVM's InternalError "a fault occurred in an unsafe memory access",
+     * its answer to SIGBUS when a mapped file shrank) means: a CheckpointException naming the changed shard when one
+     * changed; otherwise the fault is not ours to explain and is rethrown as it was.
+     */
+    public RuntimeException mappedFault(InternalError fault) {
+        try {
+            checkUnchanged();
+        } catch (CheckpointException e) {
+            e.initCause(fault);
+            return e;
+        }
+        throw fault;
     }
 
     /** Where the weights live (mapped or copied), and how many bytes were copied. */

@@ -46,13 +46,18 @@ public final class SafeTensorsFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final long headerBytes;
+    private final long openedSize;
+    private final java.nio.file.attribute.FileTime openedModified;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafeTensorsFile(Path path, Arena arena, long headerBytes, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafeTensorsFile(Path path, Arena arena, long headerBytes, Map<String, TensorInfo> tensors, Map<String, String> metadata,
+                            long openedSize, java.nio.file.attribute.FileTime openedModified) {
         this.path = path;
         this.arena = arena;
         this.headerBytes = headerBytes;
+        this.openedSize = openedSize;
+        this.openedModified = openedModified;
         this.tensors = tensors;
         this.metadata = metadata;
     }
@@ -61,6 +66,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
+            java.nio.file.attribute.FileTime modified = java.nio.file.Files.getLastModifiedTime(path);
             if (size < 8) throw new CheckpointException(path + ": file is " + size + " bytes, too short for a safetensors header");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
@@ -95,7 +101,8 @@ public final class SafeTensorsFile implements AutoCloseable {
                 tensors.put(e.getKey(), parseTensor(path, e.getKey(), e.getValue(), data, ranges));
             }
             checkNoOverlap(path, ranges);
-            return new SafeTensorsFile(path, arena, headerLen, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+            return new SafeTensorsFile(path, arena, headerLen, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata),
+                    size, modified);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new CheckpointException(path + ": file not found", e);
@@ -221,6 +228,24 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * How the file differs from when it was opened and mapped (size, then modification time), or null when it does
+     * not. A mapped file that shrinks makes reads past its new end fault (SIGBUS, which the JVM turns into an
+     * InternalError); one rewritten in place changes the weights under the model without any fault.
+     */
+    public String changeSinceOpened() {
+        try {
+            var now = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class); // one stat
+            long size = now.size();
+            if (size != openedSize) return path + " is now " + size + " bytes, it was " + openedSize + " when mapped";
+            java.nio.file.attribute.FileTime t = now.lastModifiedTime();
+            if (!t.equals(openedModified)) return path + " was modified at " + t + " after it was mapped (" + openedModified + ")";
+            return null;
+        } catch (IOException e) {
+            return path + " can no longer be read (" + e.getMessage() + ")";
+        }
     }
 
     /** Length of the JSON header in bytes (data starts at 8 + this). */
