@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
 import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * The tokenizer files of a tiny Qwen2-style checkpoint: a Hugging Face {@code tokenizer.json} with a byte-level
@@ -92,7 +93,7 @@ public final class ByteLevelTokenizerFiles {
                 .put("byte_fallback", false).put("ignore_merges", false);
         model.set("vocab", vocab);
         model.putArray("merges");
-        Files.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root) + "\n");
 
         ObjectNode cfg = NODES.objectNode();
         cfg.put("add_prefix_space", false);
@@ -105,7 +106,7 @@ public final class ByteLevelTokenizerFiles {
         cfg.put("clean_up_tokenization_spaces", false).put("eos_token", "<|im_end|>").put("errors", "replace")
                 .put("model_max_length", 32768).put("pad_token", "<|endoftext|>").put("split_special_tokens", false)
                 .put("tokenizer_class", "Qwen2Tokenizer").putNull("unk_token");
-        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(cfg) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(cfg) + "\n");
         return BASE_VOCAB;
     }
 

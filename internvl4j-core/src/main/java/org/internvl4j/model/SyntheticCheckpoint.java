@@ -20,6 +20,7 @@ import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.InternVLTensors;
 import org.internvl4j.checkpoint.LlmArchitecture;
 import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -133,8 +134,8 @@ public final class SyntheticCheckpoint {
             Files.createDirectories(dir);
             ObjectMapper json = Json.mapper();
             ObjectNode configJson = config(json, spec);
-            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
-            Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
+            AtomicFiles.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
+            AtomicFiles.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
             // split into shards of about shardBytes
             List<List<Tensor>> shards = new ArrayList<>();
             List<Tensor> cur = new ArrayList<>();
@@ -158,7 +159,7 @@ public final class SyntheticCheckpoint {
                 writeShard(dir.resolve(file), shards.get(k), seed + k, json);
                 for (Tensor t : shards.get(k)) map.put(t.name, file);
             }
-            Files.writeString(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
+            AtomicFiles.writeString(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
             return total;
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot write the synthetic checkpoint: " + e.getMessage(), e);
@@ -207,7 +208,7 @@ public final class SyntheticCheckpoint {
         byte[] h = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (h.length + 7) / 8 * 8;
         ByteBuffer buf = ByteBuffer.allocateDirect(16 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        AtomicFiles.write(file, ch -> {
             buf.putLong(padded).put(h);
             for (int i = h.length; i < padded; i++) buf.put((byte) ' ');
             long state = seed * 0x9E3779B97F4A7C15L + 1;
@@ -224,7 +225,7 @@ public final class SyntheticCheckpoint {
                 }
             }
             flush(ch, buf);
-        }
+        });
     }
 
     private static void flush(FileChannel ch, ByteBuffer buf) throws IOException {
