@@ -87,8 +87,9 @@ public final class SafeTensorsFile implements AutoCloseable {
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             Map<String, long[]> ranges = new LinkedHashMap<>();
             Map<String, String> metadata = new LinkedHashMap<>();
-            if (header.size() > limits.tensors() + 1) {
-                throw new CheckpointException(path + ": header lists " + Limits.count(header.size()) + " tensors, above the limit of "
+            int tensorCount = header.size() - (header.has("__metadata__") ? 1 : 0);
+            if (tensorCount > limits.tensors()) {
+                throw new CheckpointException(path + ": header lists " + Limits.count(tensorCount) + " tensors, above the limit of "
                         + Limits.count(limits.tensors()) + " (-D" + Limits.PREFIX + "tensors)");
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) {
