@@ -37,7 +37,7 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Option(names = "--weights", defaultValue = "auto", paramLabel = "auto|copy|mmap",
             description = "Where the weights live: copied into anonymous memory with huge pages, memory-mapped, or auto "
-                    + "(copy when the checkpoint takes at most 75% of RAM; default: ${DEFAULT-VALUE}).")
+                    + "(copy when the checkpoint takes at most 75%% of RAM; default: ${DEFAULT-VALUE}).")
     String weights;
 
     @Option(names = "--json", description = "Print one JSON object with the figures (after the human-readable lines, which go to stderr).")

@@ -60,4 +60,49 @@ class ParallelTest {
         assertThatThrownBy(() -> Parallel.setThreads(0)).hasMessageContaining("at least 1");
         assertThatThrownBy(() -> Parallel.forRange(10, 0, (a, b) -> { })).hasMessageContaining("grain");
     }
+
+    /** Loops from several caller threads at once (the engine and an in-process chat, say) each finish whole. */
+    @Test
+    void loopsFromSeveralThreadsAtOnceEachRunEveryIndexOnce() throws Exception {
+        Parallel.setThreads(3);
+        int callers = 4;
+        int rounds = 300;
+        var failures = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
+        Thread[] ts = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            int n = 97 + c * 31;
+            ts[c] = new Thread(() -> {
+                try {
+                    for (int r = 0; r < rounds; r++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        Parallel.forRange(n, 3, (from, to) -> {
+                            for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                        });
+                        for (int i = 0; i < n; i++) {
+                            if (hits.get(i) != 1) throw new AssertionError("round " + r + " index " + i + " ran " + hits.get(i) + " times");
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            ts[c].start();
+        }
+        for (Thread t : ts) t.join(60_000);
+        assertThat(failures).isEmpty();
+        for (Thread t : ts) assertThat(t.isAlive()).isFalse();
+    }
+
+    @Test
+    void aFailedLoopLeavesThePoolUsable() {
+        Parallel.setThreads(2);
+        assertThatThrownBy(() -> Parallel.forRange(64, 1, (a, b) -> {
+            throw new IllegalArgumentException("every chunk fails");
+        })).hasMessageContaining("every chunk fails");
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        Parallel.forRange(64, 1, (a, b) -> {
+            for (int i = a; i < b; i++) hits.incrementAndGet(i);
+        });
+        for (int i = 0; i < 64; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
 }
