@@ -107,6 +107,9 @@ public final class SafeTensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             arena.close();
             throw new CheckpointException(path + ": file not found", e);
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            arena.close(); // the thread's interrupt status stays set for its owner
+            throw new CheckpointException(path + ": interrupted while opening the file; nothing was loaded", e);
         } catch (IOException e) {
             arena.close();
             throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);

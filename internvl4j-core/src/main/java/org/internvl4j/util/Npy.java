@@ -129,18 +129,11 @@ public final class Npy {
         }
         String descr = d.group(1);
         String[] parts = s.group(1).split(",");
-        int[] shape;
+        int[] shape = Arrays.stream(parts).map(String::strip).filter(p -> !p.isEmpty()).mapToInt(Integer::parseInt)
+                .toArray();
         long n = 1;
-        try {
-            shape = Arrays.stream(parts).map(String::strip).filter(p -> !p.isEmpty()).mapToInt(Integer::parseInt)
-                    .toArray();
-            for (int x : shape) {
-                if (x < 0) throw new NumberFormatException("negative dimension " + x);
-                n = Math.multiplyExact(n, x); // checked against the bytes present before anything is allocated
-            }
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException(name + ": .npy shape (" + s.group(1) + ") is not a list of dimensions that fit: "
-                    + e.getMessage());
+        for (int x : shape) {
+            n *= x;
         }
         int itemSize = switch (descr) {
             case "<f4", "<i4" -> 4;
@@ -150,7 +143,7 @@ public final class Npy {
                     + " is not supported (expected <f4, <f8, <i4, <i8 or |u1)");
         };
         int dataStart = start + headerLen;
-        if (n > Integer.MAX_VALUE || n * itemSize > b.length - dataStart) {
+        if (n > Integer.MAX_VALUE || dataStart + n * itemSize > b.length) {
             throw new IllegalArgumentException(name + ": data truncated: shape " + Arrays.toString(shape) + " of "
                     + descr + " needs " + n * itemSize + " bytes, file has " + (b.length - dataStart));
         }

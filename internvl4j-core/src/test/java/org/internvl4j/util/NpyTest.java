@@ -42,18 +42,4 @@ class NpyTest {
         Files.write(dir.resolve("cut.npy"), java.util.Arrays.copyOf(whole, whole.length - 2));
         assertThatThrownBy(() -> Npy.read(dir.resolve("cut.npy"))).hasMessageContaining("truncated");
     }
-
-    /** A header whose shape claims more than the file holds, or cannot be a shape: refused before allocating. */
-    @Test
-    void hostileShapesAreRefusedBeforeAllocating() {
-        for (String shape : new String[] {"(2147483647, 2147483647, 2147483647)", "(-1, 4)", "(1000000000,)", "(x,)"}) {
-            String header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }\n";
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            out.writeBytes(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
-            out.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
-            out.writeBytes(new byte[16]);
-            assertThatThrownBy(() -> Npy.read(out.toByteArray(), "h.npy")).as(shape).isInstanceOf(IllegalArgumentException.class)
-                    .message().satisfiesAnyOf(m -> assertThat(m).contains("data truncated"), m -> assertThat(m).contains("is not a list of dimensions"));
-        }
-    }
 }
