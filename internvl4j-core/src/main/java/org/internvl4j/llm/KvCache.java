@@ -110,16 +110,21 @@ public final class KvCache {
         if (need * kvDim > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("KV cache of " + need + " tokens x " + kvDim + " floats exceeds a Java array");
         }
-        // all new arrays first, then swap them in: a failed allocation leaves the cache as it was
-        float[][] k = new float[layers][], v = new float[layers][];
-        allocate(k, v, (int) cap, need);
-        for (int l = 0; l < layers; l++) {
-            System.arraycopy(keys[l], 0, k[l], 0, length * kvDim);
-            System.arraycopy(values[l], 0, v[l], 0, length * kvDim);
+        long bytes = cap * bytesPerToken(), maxHeap = Runtime.getRuntime().maxMemory();
+        if (bytes > maxHeap) throw new KvCacheMemoryException(need, cap, bytes, maxHeap);
+        // one layer at a time, so the old arrays go as the new ones come (the peak is the cache and one layer, not
+        // two caches), last layer first: layer 0's length is the capacity the check above reads, so a failure on
+        // the way leaves a cache that still says its old capacity, and the next call grows the rest again
+        try {
+            int len = (int) (cap * kvDim);
+            for (int l = layers - 1; l >= 0; l--) {
+                if (keys[l].length < len) keys[l] = Arrays.copyOf(keys[l], len);
+                if (values[l].length < len) values[l] = Arrays.copyOf(values[l], len);
+            }
+            if (tokens.length < cap) tokens = Arrays.copyOf(tokens, (int) cap);
+        } catch (OutOfMemoryError e) {
+            throw new KvCacheMemoryException(need, cap, bytes, maxHeap);
         }
-        keys = k;
-        values = v;
-        tokens = Arrays.copyOf(tokens, (int) cap);
     }
 
     /**
