@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         header = "Measures speed against this machine's limits.",
         mixinStandardHelpOptions = true,
         description = "Measures speed against this machine's limits, probed in the same run.",
-        subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class})
+        subcommands = {BenchCommand.Kernels.class, BenchModelCommand.class, BenchQualityCommand.class})
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -45,11 +45,21 @@ public final class BenchCommand implements Runnable {
                 description = "Size of the buffer the bandwidth probe reads, in MiB (default: ${DEFAULT-VALUE}).")
         int probeMib;
 
+        @Option(names = "--format", defaultValue = "bf16", paramLabel = "bf16|q8|q4",
+                description = "Weight format of the timed products: bf16, or the block-quantized q8 (Q8_0) and q4 (Q4_0) (default: ${DEFAULT-VALUE}).")
+        String format;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
+            org.internvl4j.tensor.DType dtype = switch (format) {
+                case "bf16" -> org.internvl4j.tensor.DType.BF16;
+                case "q8" -> org.internvl4j.tensor.DType.Q8_0;
+                case "q4" -> org.internvl4j.tensor.DType.Q4_0;
+                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format must be bf16, q8 or q4, got '" + format + "'");
+            };
             for (int t : threads) {
                 if (t < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--threads: each count must be at least 1, got " + t);
             }
@@ -58,7 +68,7 @@ public final class BenchCommand implements Runnable {
             var err = spec.commandLine().getErr();
             err.println(KernelBench.estimate(threads.size(), seconds, probeMib));
             err.flush();
-            new KernelBench(spec.commandLine().getOut(), seconds, probeMib).run(threads);
+            new KernelBench(spec.commandLine().getOut(), seconds, probeMib, dtype).run(threads);
             return 0;
         }
     }

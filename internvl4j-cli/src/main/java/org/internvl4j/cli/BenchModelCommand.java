@@ -3,8 +3,14 @@ package org.internvl4j.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.internvl4j.checkpoint.WeightMemory;
+import org.internvl4j.checkpoint.gguf.GgmlType;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +32,9 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Option(names = "--tiles", defaultValue = "1", paramLabel = "N", description = "448 px tiles through the vision tower (default: ${DEFAULT-VALUE}; 0 skips).")
     int tiles;
 
@@ -39,6 +48,22 @@ public final class BenchModelCommand implements Callable<Integer> {
             description = "Where the weights live: copied into anonymous memory with huge pages, memory-mapped, or auto "
                     + "(copy when the checkpoint takes at most 75%% of RAM; default: ${DEFAULT-VALUE}).")
     String weights;
+
+    @Option(names = "--peer", paramLabel = "llama.cpp",
+            description = "Also time llama.cpp on a random GGUF with this model's language-model shapes, with the same prompt tokens, "
+                    + "decode steps and threads, and print its figures beside ours as ratios. Needs Node.js and, once, "
+                    + "`npm ci --prefix scripts/peer` (see docs/peer.md).")
+    String peer;
+
+    @Option(names = "--peer-format", paramLabel = "bf16|q8_0|q4_0[,...]",
+            description = "The peer GGUF's weight type, by llama-quantize's names; several, comma-separated, run the peer once each "
+                    + "(default: bf16).")
+    String peerFormat;
+
+    @Option(names = "--peer-cache", paramLabel = "DIR",
+            description = "Where the random GGUF files are written and reused while their shapes match (default: internvl4j-peer in the "
+                    + "temporary folder; InternVL2-8B's language model takes 15.5 GB in bf16, 4.4 GB in q4_0).")
+    Path peerCache;
 
     @Option(names = "--json", description = "Print one JSON object with the figures (after the human-readable lines, which go to stderr).")
     boolean json;
@@ -57,19 +82,66 @@ public final class BenchModelCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        org.internvl4j.tensor.DType format = quantize.format(spec);
+        if (format != null) org.internvl4j.checkpoint.Quantization.listener(QuantizeOption.listener(spec.commandLine().getErr()));
+        List<GgmlType> formats = peerFormats();
         Path dir = model.resolve();
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
-        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode);
+        // The peer's setup and its GGUF files come first: a missing piece fails in seconds, not after our run.
+        LlamaCppPeer.Prepared peerRun = null;
+        if (!formats.isEmpty()) {
+            Path cache = peerCache != null ? peerCache : Path.of(System.getProperty("java.io.tmpdir"), "internvl4j-peer");
+            try {
+                peerRun = LlamaCppPeer.prepare(dir, formats, cache, line -> { human.println("peer:    " + line); human.flush(); });
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--peer: " + e.getMessage());
+            } catch (IOException e) {
+                throw new UncheckedIOException("--peer: could not write the GGUF in " + cache + ": " + e.getMessage(), e);
+            }
+        }
+        ModelBench.Figures f = new ModelBench(human).run(dir, tiles, promptTokens, decodeTokens, threads(), mode, format);
+        Map<String, Object> result = f.json();
+        if (peerRun != null) {
+            try {
+                result.put("peers", peerRun.runBeside(f.prefillTokensPerS(), f.decodeTokensPerS(),
+                        format == null ? "bf16" : format.name().toLowerCase(java.util.Locale.ROOT), promptTokens, decodeTokens, threads(), human));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
         if (json) {
             try {
                 PrintWriter out = spec.commandLine().getOut();
-                out.println(Json.mapper().writeValueAsString(f.json()));
+                out.println(Json.mapper().writeValueAsString(result));
                 out.flush();
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }
         return 0;
+    }
+
+    /** The peer's weight types, none without --peer; bad names are usage errors. */
+    private List<GgmlType> peerFormats() {
+        if (peer == null) {
+            if (peerFormat != null || peerCache != null) {
+                throw new ParameterException(spec.commandLine(), "--peer-format and --peer-cache need --peer llama.cpp");
+            }
+            return List.of();
+        }
+        if (!peer.equalsIgnoreCase("llama.cpp")) {
+            throw new ParameterException(spec.commandLine(), "--peer: unknown peer '" + peer + "' (supported: llama.cpp)");
+        }
+        List<GgmlType> out = new ArrayList<>();
+        for (String name : (peerFormat == null ? "bf16" : peerFormat).split(",")) {
+            try {
+                GgmlType t = GgmlType.parseWeightFormat(name.strip());
+                if (!out.contains(t)) out.add(t);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--peer-format: " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** The compute threads the kernels use (system property internvl.threads, else all processors). */

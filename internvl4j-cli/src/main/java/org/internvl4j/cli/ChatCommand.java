@@ -64,6 +64,9 @@ public final class ChatCommand implements Callable<Integer> {
     ModelOption model;
 
     @Mixin
+    QuantizeOption quantize;
+
+    @Mixin
     MediaOptions media;
 
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "Answer this one question and exit.")
@@ -98,6 +101,7 @@ public final class ChatCommand implements Callable<Integer> {
         sampling.params(spec, 0);   // a bad setting is a usage error before the model loads
         media.checkOneKind();
         system = media.system;
+        quantize.apply(spec, err);
         try (ChatModel c = ModelLoading.load(model, err)) {
             chat = c;
             pre = media.images(c);

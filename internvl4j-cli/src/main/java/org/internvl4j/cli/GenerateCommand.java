@@ -46,6 +46,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The question.")
     String positionalPrompt;
 
@@ -85,6 +88,7 @@ public final class GenerateCommand implements Callable<Integer> {
         String prompt = prompt();
         if (logprobs < 0) throw new ParameterException(spec.commandLine(), "--logprobs must be at least 0, got " + logprobs);
         SamplingParams params = sampling.params(spec, logprobs);
+        quantize.apply(spec, err);
         try (ChatModel chat = ModelLoading.load(model, err)) {
             ChatRequest req = request(chat, prompt, params);
             ChatResult r = json ? chat.chat(req) : chat.chat(req, piece -> {

@@ -39,7 +39,15 @@ final class KernelBench {
     private final double seconds;
     private final int probeMib;
 
+    private final DType dtype;
+
     KernelBench(PrintWriter out, double seconds, int probeMib) {
+        this(out, seconds, probeMib, DType.BF16);
+    }
+
+    /** dtype: the weights' format in the timed products (BF16, Q8_0 or Q4_0). */
+    KernelBench(PrintWriter out, double seconds, int probeMib, DType dtype) {
+        this.dtype = dtype;
         this.out = out;
         this.seconds = seconds;
         this.probeMib = probeMib;
@@ -257,39 +265,46 @@ final class KernelBench {
     // ---- kernels ----
 
     private Result matVec(int rows, int cols, int threads) {
-        long bytes = (long) rows * cols * DType.BF16.bytes();
+        long bytes = (long) rows * dtype.byteSize(cols);
         int copies = (int) Math.max(1, (MIN_STREAMED_BYTES + bytes - 1) / bytes);
         try (Arena arena = Arena.ofShared()) {
             Weight[] ws = new Weight[copies];
             for (int i = 0; i < copies; i++) {
                 MemorySegment seg = arena.allocate(bytes, 64);
                 fill(seg, 7 + i);
-                ws[i] = Weight.of(DType.BF16, seg, rows, cols);
+                ws[i] = Weight.of(dtype, seg, rows, cols);
             }
             float[] x = randomFloats(cols, 3);
             float[] y = new float[rows];
             int[] next = {0};
             Timing tm = repeat(() -> MatMul.matVec(ws[next[0]++ % copies], x, 0, y, 0), bytes, threads);
-            return tm.result(String.format("BF16 matVec %d×%d%s", rows, cols, copies > 1 ? " (" + copies + " copies)" : ""), threads, "GB/s");
+            return tm.result(String.format("%s matVec %d×%d%s", dtype, rows, cols, copies > 1 ? " (" + copies + " copies)" : ""), threads, "GB/s");
         }
     }
 
     private Result matMul(int n, int rows, int cols, int threads) {
-        long bytes = (long) rows * cols * DType.BF16.bytes();
+        long bytes = (long) rows * dtype.byteSize(cols);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(bytes, 64);
             fill(seg, 11);
-            Weight w = Weight.of(DType.BF16, seg, rows, cols);
+            Weight w = Weight.of(dtype, seg, rows, cols);
             float[] x = randomFloats(n * cols, 5);
             float[] y = new float[n * rows];
             double flops = 2.0 * n * rows * cols;
             Timing tm = repeat(() -> MatMul.matMul(w, x, n, y), flops, threads);
-            return tm.result(String.format("BF16 matMul %d tokens × %d×%d", n, rows, cols), threads, "GFLOP/s");
+            return tm.result(String.format("%s matMul %d tokens × %d×%d", dtype, n, rows, cols), threads, "GFLOP/s");
         }
     }
 
+    /** Random weights: bf16 values as below, or random quantized bytes with each block's fp16 scale set to 2^-7. */
+    private void fill(MemorySegment seg, long seed) {
+        fillBf16(seg, seed);
+        if (!dtype.quantized()) return;
+        for (long o = 0; o < seg.byteSize(); o += dtype.blockBytes()) seg.set(Weight.I16_LE, o, Float.floatToFloat16(0x1p-7f));
+    }
+
     /** Random bf16 values of moderate size (exponents around 2^-7, random sign and mantissa). */
-    private static void fill(MemorySegment seg, long seed) {
+    private static void fillBf16(MemorySegment seg, long seed) {
         long s = seed * 0x9E3779B97F4A7C15L + 1;
         ValueLayout.OfLong layout = ValueLayout.JAVA_LONG_UNALIGNED;
         long n = seg.byteSize() / 8;

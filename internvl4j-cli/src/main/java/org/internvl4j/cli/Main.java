@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             DownloadCommand.class,
             InspectCommand.class,
+            QuantizeCommand.class,
             PreprocessCommand.class,
             TokenizeCommand.class,
             BenchCommand.class,

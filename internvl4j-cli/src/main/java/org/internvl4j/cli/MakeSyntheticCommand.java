@@ -27,7 +27,8 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
     boolean tiny;
 
     @Option(names = "--like", defaultValue = "internvl2-8b", paramLabel = "MODEL",
-            description = "Which size: internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3) or internvl2-8b (default: ${DEFAULT-VALUE}).")
+            description = "Which size: internvl2-1b (Qwen2), internvl2-2b (InternLM2), internvl2-4b (Phi-3), internvl2-8b, or internvl2-26b "
+                    + "(InternViT-6B + InternLM2-20B, about 51 GB) (default: ${DEFAULT-VALUE}).")
     String like;
 
     @picocli.CommandLine.Spec
@@ -46,9 +47,26 @@ public final class MakeSyntheticCommand implements Callable<Integer> {
         }
     }
 
+    /** Usable bytes on the file system that will hold dir (its nearest existing parent), or -1 if unknown. */
+    static long freeBytes(Path dir) {
+        Path p = dir.toAbsolutePath();
+        while (p != null && !java.nio.file.Files.exists(p)) p = p.getParent();
+        try {
+            return p == null ? -1 : java.nio.file.Files.getFileStore(p).getUsableSpace();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
     @Override
     public Integer call() {
         SyntheticCheckpoint.Spec s = tiny ? tinySpec() : SyntheticCheckpoint.like(like);
+        long need = SyntheticCheckpoint.weightBytes(s);
+        long free = freeBytes(dir);
+        if (free >= 0 && free < need + (1L << 30)) {
+            throw new IllegalArgumentException(String.format("%s: not enough disk: the checkpoint needs %.1f GB and %.1f GB are free"
+                    + " (with 1 GB to spare)", dir, need / 1e9, free / 1e9));
+        }
         long t0 = System.nanoTime();
         long bytes;
         // the writer streams shard after shard; the bar follows the bytes already on disk

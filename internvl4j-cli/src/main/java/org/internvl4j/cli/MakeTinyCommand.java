@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.internvl4j.checkpoint.ByteLevelTokenizerFiles;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.TinyCheckpoint;
 import org.internvl4j.checkpoint.TinyTokenizer;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.tokenizer.LlamaTokenizerFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,9 +38,16 @@ public final class MakeTinyCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "internlm2", paramLabel = "ARCH",
             description = "Language model: internlm2 (the --variant), qwen2 (InternVL2-1B scaled down: Qwen2, tied head, Hermes-2, "
                     + "a byte-level BPE tokenizer.json without merges) or phi3 (InternVL2-4B scaled down: packed qkv and gate_up, "
-                    + "LongRoPE, phi3-chat, no tokenizer files) or llama (InternVL2-40B scaled down: Llama, Hermes-2, no tokenizer files) "
+                    + "LongRoPE, phi3-chat, Phi-3's SentencePiece tokenizer layout) or llama (InternVL2-40B scaled down: Llama, Hermes-2, "
+                    + "Yi's SentencePiece tokenizer layout) or llama3 (InternVL2-76B scaled down: Llama 3, theta 500000, Hermes-2, "
+                    + "a Llama-3-style byte-level tokenizer.json without merges) "
                     + "(default: ${DEFAULT-VALUE}).")
     String arch;
+
+    @Option(names = "--vision", defaultValue = "300m", paramLabel = "300m|6b",
+            description = "Vision tower: 300m (InternViT-300M-like: LayerNorm, qkv bias; the variant's own) or 6b "
+                    + "(InternViT-6B-like, as in InternVL2-26B/40B/76B: RMSNorm, qk-normalization, no qkv bias) (default: ${DEFAULT-VALUE}).")
+    String vision;
 
     @Option(names = "--seed", paramLabel = "N", description = "Weight seed (default: 101, 202, 303 for a, b, c).")
     Long seed;
@@ -87,20 +96,33 @@ public final class MakeTinyCommand implements Callable<Integer> {
                 }
                 yield TinyCheckpoint.Variant.QWEN2;
             }
+            case "llama3" -> {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
+                    throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch llama3");
+                }
+                yield TinyCheckpoint.Variant.LLAMA3;
+            }
             case "phi3", "llama" -> {
                 if (spec.commandLine().getParseResult().hasMatchedOption("--variant")) {
                     throw new IllegalArgumentException("--variant chooses among the InternLM2 variants; it does not go with --arch " + arch);
                 }
                 yield arch.equalsIgnoreCase("phi3") ? TinyCheckpoint.Variant.PHI3 : TinyCheckpoint.Variant.LLAMA;
             }
-            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama)");
+            default -> throw new IllegalArgumentException("--arch '" + arch + "' is not supported (supported: internlm2, qwen2, phi3, llama, llama3)");
         };
+        List<String> all = new ArrayList<>();
+        switch (vision.toLowerCase(java.util.Locale.ROOT)) {
+            case "300m" -> { }
+            case "6b" -> all.addAll(TinyCheckpoint.VISION_6B);
+            default -> throw new IllegalArgumentException("--vision '" + vision + "' is not supported (supported: 300m, 6b)");
+        }
+        all.addAll(overrides);
         TinyCheckpoint.Options o = TinyCheckpoint.Options.of(v).withDtype(dtype).withSingleFile(singleFile)
-                .withTokenizer(tokenizer(v)).withOverrides(overrides);
+                .withTokenizer(tokenizer(v)).withOverrides(all);
         if (seed != null) o = o.withSeed(seed);
         InternVLConfig c = TinyCheckpoint.write(dir, o);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("wrote %s (variant %s, seed %d, %s, vocab %d, %s, %s)%n", dir, v.name().toLowerCase(), o.seed(), dtype,
+        out.printf("wrote %s (variant %s%s, seed %d, %s, vocab %d, %s, %s)%n", dir, v.name().toLowerCase(), vision.equalsIgnoreCase("6b") ? " with an InternViT-6B-like tower" : "", o.seed(), dtype,
                 c.llm().vocabSize(), singleFile ? "model.safetensors" : "2 shards + index", describe(o.tokenizer()));
         out.flush();
         return 0;
@@ -108,16 +130,23 @@ public final class MakeTinyCommand implements Callable<Integer> {
 
     private TinyTokenizer tokenizer(TinyCheckpoint.Variant v) {
         if (v == TinyCheckpoint.Variant.PHI3 || v == TinyCheckpoint.Variant.LLAMA) {
-            if (vocabFrom != null || tokenizerFrom != null || corpus != null) {
-                throw new IllegalArgumentException("--arch " + arch + " writes no tokenizer; only --pieces (the vocabulary without the 9 InternVL tokens) goes with it");
+            if (vocabFrom != null || tokenizerFrom != null) {
+                throw new IllegalArgumentException("--arch " + arch + " trains its own Llama-style tokenizer; only --pieces, --corpus and --no-tokenizer go with it");
             }
-            return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+            if (noTokenizer) {
+                if (corpus != null) throw new IllegalArgumentException("--corpus shapes a trained tokenizer; it does not go with --no-tokenizer");
+                return new TinyTokenizer.None(pieces != null ? pieces : v.defaultPieces());
+            }
+            if (corpus != null && !Files.isRegularFile(corpus)) throw new IllegalArgumentException(corpus + ": --corpus file not found");
+            return new TinyTokenizer.Llama(v == TinyCheckpoint.Variant.PHI3 ? LlamaTokenizerFiles.Flavor.PHI3 : LlamaTokenizerFiles.Flavor.YI,
+                    pieces != null ? pieces : TinyTokenizer.DEFAULT_PIECES, corpus);
         }
-        if (v == TinyCheckpoint.Variant.QWEN2) {
+        if (v == TinyCheckpoint.Variant.QWEN2 || v == TinyCheckpoint.Variant.LLAMA3) {
             if (vocabFrom != null || tokenizerFrom != null || corpus != null || pieces != null) {
-                throw new IllegalArgumentException("--arch qwen2 writes its own byte-level tokenizer; only --no-tokenizer goes with it");
+                throw new IllegalArgumentException("--arch " + arch + " writes its own byte-level tokenizer; only --no-tokenizer goes with it");
             }
-            return noTokenizer ? new TinyTokenizer.None(v.defaultPieces()) : new TinyTokenizer.ByteLevel();
+            return noTokenizer ? new TinyTokenizer.None(v.defaultPieces())
+                    : new TinyTokenizer.ByteLevel(v == TinyCheckpoint.Variant.LLAMA3 ? ByteLevelTokenizerFiles.Flavor.LLAMA3 : ByteLevelTokenizerFiles.Flavor.QWEN2);
         }
         int sources = (vocabFrom != null ? 1 : 0) + (tokenizerFrom != null ? 1 : 0) + (noTokenizer ? 1 : 0);
         if (sources > 1) throw new IllegalArgumentException("give at most one of --vocab-from, --tokenizer-from and --no-tokenizer");
@@ -142,7 +171,9 @@ public final class MakeTinyCommand implements Callable<Integer> {
         return switch (t) {
             case TinyTokenizer.Trained tr -> "tokenizer trained on " + (tr.corpus() == null ? "the built-in corpus" : tr.corpus());
             case TinyTokenizer.None n -> "no tokenizer files";
-            case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json";
+            case TinyTokenizer.ByteLevel b -> "byte-level tokenizer.json (" + b.flavor().name().toLowerCase() + ")";
+            case TinyTokenizer.Llama l -> "Llama-style tokenizer.model (" + l.flavor().name().toLowerCase() + ") trained on "
+                    + (l.corpus() == null ? "the built-in corpus" : l.corpus());
             case TinyTokenizer.FromModel m -> "tokenizer.model from " + m.model();
             case TinyTokenizer.FromDir d -> "tokenizer files from " + d.source();
         };

@@ -59,6 +59,12 @@ final class ModelBench {
     }
 
     Figures run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads, WeightMemory.Mode weights) {
+        return run(dir, tiles, promptTokens, decodeTokens, threads, weights, null);
+    }
+
+    /** quantize: Q8_0 or Q4_0 to quantize the language model at load, or null (a quantized checkpoint is timed as stored). */
+    Figures run(Path dir, int tiles, int promptTokens, int decodeTokens, int threads, WeightMemory.Mode weights,
+                org.internvl4j.tensor.DType quantize) {
         CpuInfo cpu = CpuInfo.current();
         out.printf("model %s, %d compute threads, %d tile(s), %d prompt tokens, %d decode tokens%n", dir, threads, tiles, promptTokens, decodeTokens);
         out.printf("cpu:     %s; matMul register tile %d rows%n", cpu.describe(), org.internvl4j.tensor.MatMul.tileRowCount());
@@ -71,7 +77,7 @@ final class ModelBench {
                 fmaPerThread, readGbs, threads);
         resetPeakRss(); // the peak below is the model's, not the probe buffer's
         long t0 = System.nanoTime();
-        try (InternVLModel m = InternVLModel.load(dir, weights)) {
+        try (InternVLModel m = InternVLModel.load(dir, weights, quantize)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             WeightMemory mem = m.checkpoint().memory();
             String where = mem.copies() ? "copy" : "mmap";
@@ -107,9 +113,7 @@ final class ModelBench {
             }
 
             CausalLM llm = m.llm();
-            int[] ids = new int[promptTokens];
-            SplittableRandom r = new SplittableRandom(2);
-            for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(llm.vocabSize() - 3);
+            int[] ids = promptIds(promptTokens, llm.vocabSize());
             // first touch: one token through the LLM reads every weight page once (from disk if not cached)
             long w0 = System.nanoTime();
             llm.forward(llm.newCache(), new int[] {1}, null, -1, true);
@@ -137,10 +141,13 @@ final class ModelBench {
             }
             double decodeS = (System.nanoTime() - d0) / 1e9, decodeCpu = (cpuNanos() - dc0) / 1e9;
             double decodeTps = decodeTokens / decodeS;
-            double bytesPerStep = 2.0 * llmMatrixWeights(llm.config(), true); // bf16 weights
+            // bytes per weight of the format the linear layers run in (the output head is quantized with them unless tied)
+            org.internvl4j.tensor.DType format = m.checkpoint().weightFormat();
+            double bytesPerStep = format.blockBytes() / (double) format.blockSize() * llmMatrixWeights(llm.config(), true);
+            String formatName = format.name().toLowerCase(java.util.Locale.ROOT);
             double bound = readGbs * 1e9 / bytesPerStep;
-            out.printf("decode:  %.2f tokens/s (%d steps in %.1f s; %.2f GB of bf16 weights per step -> %.1f GB/s; bound %.2f tokens/s at %.0f GB/s: %.0f%%)%n",
-                    decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, bytesPerStep * decodeTps / 1e9, bound, readGbs, 100 * decodeTps / bound);
+            out.printf("decode:  %.2f tokens/s (%d steps in %.1f s; %.2f GB of %s weights per step -> %.1f GB/s; bound %.2f tokens/s at %.0f GB/s: %.0f%%)%n",
+                    decodeTps, decodeTokens, decodeS, bytesPerStep / 1e9, formatName, bytesPerStep * decodeTps / 1e9, bound, readGbs, 100 * decodeTps / bound);
             out.printf("         process CPU %.1f s for %.1f s wall (%.0f%% of %d threads; the rest is waiting for the machine or the disk)%n",
                     decodeCpu, decodeS, 100 * decodeCpu / decodeS / threads, threads);
             long hwm = procStatusKb("VmHWM"), total = memTotalKb();
@@ -151,6 +158,14 @@ final class ModelBench {
                     fmaPeak, readGbs, loadS, visionFirst, visionS, prefillTps, decodeTps, visionShare, prefillTps / prefillBound, decodeTps / bound,
                     hwm / 1048576.0);
         }
+    }
+
+    /** The prompt's token ids: random, past the first three (special) ids, the same on every run; the peer gets them too. */
+    static int[] promptIds(int n, int vocabSize) {
+        int[] ids = new int[n];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < ids.length; i++) ids[i] = 3 + r.nextInt(vocabSize - 3);
+        return ids;
     }
 
     /** Resets VmHWM to the current resident size (Linux: writing 5 to clear_refs); ignored elsewhere. */

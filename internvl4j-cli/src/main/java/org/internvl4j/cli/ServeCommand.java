@@ -26,6 +26,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host;
 
@@ -68,6 +71,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (maxHeaderKib < 1 || maxHeaderKib > 1 << 20) throw new IllegalArgumentException("--max-header-kib must be in 1..1048576, got " + maxHeaderKib);
+        quantize.apply(spec, spec.commandLine().getErr());
         ServerOptions options = new ServerOptions(model.resolve(), host, port, apiKeys, servedModelName, maxBatch, sessionLen,
                 kvCacheGib, maxNum, allowRemoteImages, maxBodyMib << 20, maxWaiting, Duration.ofSeconds(requestTimeoutSeconds),
                 maxHeaderKib << 10);

@@ -5,6 +5,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.internvl4j.tokenizer.InternLM2Tokenizer;
+import org.internvl4j.tokenizer.LlamaTokenizer;
+import org.internvl4j.tokenizer.SentencePieceProcessor;
 import org.internvl4j.tokenizer.SentencePieceModel.PieceType;
 import org.internvl4j.tokenizer.Tokenizer;
 
@@ -19,9 +21,10 @@ record TokenText(String token, byte[] bytes) {
     static TokenText of(Tokenizer tok, int id) {
         String piece = tok.idToToken(id);
         byte[] bytes;
-        if (tok instanceof InternLM2Tokenizer sp) {
-            if (id < sp.sentencePiece().size() && sp.sentencePiece().pieceType(id) == PieceType.BYTE
-                    && piece.matches("<0x[0-9A-Fa-f]{2}>")) {
+        SentencePieceProcessor sp = tok instanceof InternLM2Tokenizer t ? t.sentencePiece()
+                : tok instanceof LlamaTokenizer l ? l.sentencePiece() : null;
+        if (sp != null) {
+            if (id < sp.size() && sp.pieceType(id) == PieceType.BYTE && piece.matches("<0x[0-9A-Fa-f]{2}>")) {
                 bytes = new byte[] {(byte) Integer.parseInt(piece.substring(3, 5), 16)};
             } else {
                 bytes = piece.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);

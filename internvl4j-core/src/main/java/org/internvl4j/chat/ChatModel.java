@@ -5,13 +5,21 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
+import org.internvl4j.engine.Engine;
+import org.internvl4j.engine.EngineOptions;
+import org.internvl4j.engine.EngineRequest;
+import org.internvl4j.engine.Finish;
+import org.internvl4j.engine.SequenceListener;
 import org.internvl4j.generate.ContextLengthExceededException;
 import org.internvl4j.generate.FinishReason;
 import org.internvl4j.generate.GenerationRequest;
 import org.internvl4j.generate.GenerationResult;
 import org.internvl4j.generate.Generator;
 import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.generate.Timings;
+import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
@@ -21,7 +29,9 @@ import org.internvl4j.tokenizer.Tokenizer;
 /**
  * {@code InternVLChatModel.chat()} and {@code batch_chat()} in Java: builds the prompt with the checkpoint's
  * conversation template, tokenizes it, runs the vision tower on the images, generates, and post-processes the
- * response. Keeps no state between calls: a {@link ChatSession} holds a conversation's KV cache.
+ * response. Keeps no state between calls: a {@link ChatSession} holds a conversation's KV cache. Requests run on
+ * the model's shared continuous-batching {@link Engine} ({@link #engine()}), so calls from several threads are
+ * decoded together, each with the tokens it gets alone.
  */
 public final class ChatModel implements AutoCloseable {
     private final InternVLModel model;
@@ -31,6 +41,8 @@ public final class ChatModel implements AutoCloseable {
     private final int imageContextId;
     private final int stopId;
     private final boolean ownsModel;
+    private final Object engineLock = new Object();
+    private Engine engine;
 
     /** Wraps a loaded model; {@link #close} leaves it open (its owner closes it). */
     public ChatModel(InternVLModel model, Tokenizer tokenizer, Generator generator) {
@@ -235,51 +247,215 @@ public final class ChatModel implements AutoCloseable {
     }
 
     /**
-     * Generates for every job together. A session's cache may already hold the start of the prompt; only the
-     * image features of the ids that are actually prefilled are passed on.
+     * Generates for every job on the shared engine. Each job brings its own KV cache (a session's, which may
+     * already hold the start of the prompt, or a fresh one), so the engine computes it exactly as the one-request
+     * Generator does; onText runs on this thread.
      */
     List<ChatResult> run(List<Job> jobs, TextListener onText) {
-        int n = jobs.size();
-        List<GenerationRequest> reqs = new ArrayList<>(n);
-        for (Job j : jobs) {
-            float[] embeds = j.embeds();
-            if (j.cache() != null && embeds != null) embeds = tailEmbeds(j.ids(), embeds, Generator.reusablePrefix(j.cache(), j.ids()));
-            reqs.add(new GenerationRequest(j.ids(), embeds, imageContextId, j.params(), j.cache()));
+        Run r = start(jobs, onText);
+        try {
+            while (!r.done()) r.pump();
+            return r.results();
+        } finally {
+            r.cancel();
         }
-        boolean watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
-        boolean[] stopString = new boolean[n];   // ended by a stop string: finish reason STOP, as OpenAI, vLLM and HF
-        List<Detokenizer> detokenizers = new ArrayList<>();
-        ResponseText[] texts = new ResponseText[n];
-        for (int i = 0; i < n; i++) {
-            detokenizers.add(watchText ? tokenizer.newStreamingDetokenizer(true) : null);
-            texts[i] = new ResponseText(jobs.get(i).stops());
+    }
+
+    /** Submits the jobs; the caller then pumps the returned run until done(). */
+    Run start(List<Job> jobs, TextListener onText) {
+        Engine e = engine();
+        Run r = new Run(jobs, onText);
+        try {
+            for (int i = 0; i < jobs.size(); i++) {
+                Job j = jobs.get(i);
+                KvCache cache = j.cache() != null ? j.cache() : model.llm().newCache(j.ids().length + j.params().maxNewTokens());
+                EngineRequest req = new EngineRequest(j.ids(), List.of(), imageContextId, j.params(), false, j.embeds(), cache);
+                try {
+                    e.validate(req);
+                } catch (IllegalArgumentException ex) {
+                    throw new IllegalArgumentException("request " + i + ": " + ex.getMessage(), ex);
+                }
+                r.handles[i] = e.submit(req, r.listener(i));
+            }
+        } catch (RuntimeException ex) {
+            r.cancel();
+            throw ex;
         }
-        List<GenerationResult> results = generator.generate(reqs, !watchText ? null : (i, id) -> {
-            String piece = texts[i].push(detokenizers.get(i).push(id));
-            boolean go = !texts[i].stopped();
-            stopString[i] |= !go;
-            if (!piece.isEmpty() && onText != null) go &= onText.onText(i, piece);
-            return go;
-        });
-        if (watchText) {
-            for (int i = 0; i < n; i++) {   // the detokenizer's and the response's held-back tails
-                String last = texts[i].push(detokenizers.get(i).flush()) + texts[i].finish();
-                if (!last.isEmpty() && onText != null) onText.onText(i, last);
+        return r;
+    }
+
+    /**
+     * Jobs running on the engine. The engine thread only queues their tokens; the thread that pumps detokenizes,
+     * watches stop strings and calls onText, and cuts a request's tokens where that ended it (the engine may have
+     * run a step further by the time it hears: those tokens are dropped, so the result is the one-request
+     * Generator's, whose listener stopped it at that very token).
+     */
+    final class Run {
+        private record Token(int job, int id, List<TokenLogprob> top) {}
+
+        private record Done(int job, Finish finish, SequenceListener.Usage usage, RuntimeException error) {}
+
+        final List<Job> jobs;
+        final TextListener onText;
+        final boolean watchText;
+        final Engine.Handle[] handles;
+        private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        private final List<List<Integer>> tokens = new ArrayList<>();
+        private final List<List<List<TokenLogprob>>> logprobs = new ArrayList<>();
+        private final List<Detokenizer> detokenizers = new ArrayList<>();
+        private final ResponseText[] texts;
+        private final boolean[] stopString, cut, done;
+        private final FinishReason[] finish;
+        private final SequenceListener.Usage[] usage;
+        private int open;
+
+        Run(List<Job> jobs, TextListener onText) {
+            int n = jobs.size();
+            this.jobs = jobs;
+            this.onText = onText;
+            this.watchText = onText != null || jobs.stream().anyMatch(j -> j.stops().size() > 1);
+            this.handles = new Engine.Handle[n];
+            this.texts = new ResponseText[n];
+            this.stopString = new boolean[n];
+            this.cut = new boolean[n];
+            this.done = new boolean[n];
+            this.finish = new FinishReason[n];
+            this.usage = new SequenceListener.Usage[n];
+            this.open = n;
+            for (int i = 0; i < n; i++) {
+                tokens.add(new ArrayList<>());
+                logprobs.add(new ArrayList<>());
+                detokenizers.add(watchText ? tokenizer.newStreamingDetokenizer(true) : null);
+                texts[i] = new ResponseText(jobs.get(i).stops());
             }
         }
-        List<ChatResult> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Job j = jobs.get(i);
-            GenerationResult g = results.get(i);
-            String response = ResponseText.of(tokenizer.decode(g.tokenIds(), true), j.stops());
-            List<Turn> history = new ArrayList<>(j.history() == null ? List.of() : j.history());
-            history.add(new Turn(j.built().question(), response));
-            out.add(new ChatResult(j.built().question(), j.built().query(), j.ids(), j.built().numPatchesList(),
-                    g.tokenIds(), response, g.logprobs(),
-                    stopString[i] && g.finishReason() == FinishReason.ABORTED ? FinishReason.STOP : g.finishReason(), g.timings().withVisionNanos(j.visionNanos()),
-                    List.copyOf(history)));
+
+        SequenceListener listener(int i) {
+            return new SequenceListener() {
+                @Override
+                public boolean onToken(int tokenId, float logprob, List<TokenLogprob> top) {
+                    events.add(new Token(i, tokenId, top));
+                    return true;
+                }
+
+                @Override
+                public void onFinish(Finish f, Usage u, RuntimeException error) {
+                    events.add(new Done(i, f, u, error));
+                }
+            };
         }
-        return out;
+
+        boolean done() {
+            return open == 0;
+        }
+
+        /** Handles the next event (waiting for it); at the end, hands on the held-back tails of the texts. */
+        void pump() {
+            Object ev;
+            try {
+                ev = events.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                cancel();
+                throw new IllegalStateException("interrupted while generating", e);
+            }
+            if (ev instanceof Token t) {
+                int i = t.job();
+                if (cut[i]) return;
+                tokens.get(i).add(t.id());
+                if (jobs.get(i).params().logprobs() > 0) logprobs.get(i).add(t.top());
+                if (!watchText) return;
+                String piece = texts[i].push(detokenizers.get(i).push(t.id()));
+                boolean go = !texts[i].stopped();
+                stopString[i] |= !go;
+                if (!piece.isEmpty() && onText != null) go &= onText.onText(i, piece);
+                if (!go && !jobs.get(i).params().stopTokenIds().contains(t.id())) {
+                    cut[i] = true;
+                    finish[i] = FinishReason.ABORTED;
+                    handles[i].cancel();
+                }
+            } else if (ev instanceof Done d) {
+                int i = d.job();
+                if (d.error() != null) {
+                    cancel();
+                    throw d.error();
+                }
+                if (!cut[i]) {
+                    finish[i] = switch (d.finish()) {
+                        case STOP -> FinishReason.STOP;
+                        case LENGTH -> FinishReason.LENGTH;
+                        case CANCELLED, TIMEOUT -> FinishReason.ABORTED;
+                    };
+                }
+                usage[i] = d.usage();
+                done[i] = true;
+                if (--open == 0 && watchText) {
+                    for (int k = 0; k < jobs.size(); k++) {   // the detokenizer's and the response's held-back tails
+                        String last = texts[k].push(detokenizers.get(k).flush()) + texts[k].finish();
+                        if (!last.isEmpty() && onText != null) onText.onText(k, last);
+                    }
+                }
+            }
+        }
+
+        void cancel() {
+            for (Engine.Handle h : handles) if (h != null) h.cancel();
+        }
+
+        List<ChatResult> results() {
+            List<ChatResult> out = new ArrayList<>(jobs.size());
+            for (int i = 0; i < jobs.size(); i++) {
+                Job j = jobs.get(i);
+                int[] ids = tokens.get(i).stream().mapToInt(Integer::intValue).toArray();
+                SequenceListener.Usage u = usage[i];
+                Timings timings = new Timings(u.prefillNanos(), u.prefillTokens(), u.decodeNanos(), u.decodeSteps(), j.visionNanos());
+                String response = ResponseText.of(tokenizer.decode(ids, true), j.stops());
+                List<Turn> history = new ArrayList<>(j.history() == null ? List.of() : j.history());
+                history.add(new Turn(j.built().question(), response));
+                out.add(new ChatResult(j.built().question(), j.built().query(), j.ids(), j.built().numPatchesList(),
+                        ids, response, List.copyOf(logprobs.get(i)),
+                        stopString[i] && finish[i] == FinishReason.ABORTED ? FinishReason.STOP : finish[i], timings,
+                        List.copyOf(history)));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The engine this model's requests run on, started on first use (again after it was closed): in-process calls
+     * from any thread share its one scheduler loop, and a server started on this model does too.
+     */
+    public Engine engine() {
+        synchronized (engineLock) {
+            if (engine == null || engine.isClosed()) engine = new Engine(model, defaultEngineOptions());
+            return engine;
+        }
+    }
+
+    /**
+     * The engine, started with these options if it is not running yet.
+     *
+     * @throws IllegalStateException if it already runs with other options
+     */
+    public Engine engine(EngineOptions options) {
+        synchronized (engineLock) {
+            if (engine == null || engine.isClosed()) engine = new Engine(model, options);
+            else if (!engine.options().equals(options)) {
+                throw new IllegalStateException("this model's engine already runs with " + engine.options()
+                        + "; give the options before its first request");
+            }
+            return engine;
+        }
+    }
+
+    /**
+     * In-process requests bring their own KV caches, so the budget only serves requests without one (a server's);
+     * a quarter of the heap, at most 4 GiB, allocated as it is used. The queue is unbounded: a batch waits for room.
+     */
+    EngineOptions defaultEngineOptions() {
+        long budget = Math.min(4L << 30, Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+        budget = Math.max(budget, model.llm().newCache(1).bytesPerToken() * 16);
+        return EngineOptions.defaults(budget, generator.contextWindow()).withMaxWaiting(Integer.MAX_VALUE / 2);
     }
 
     /** The image features of the {@code <IMG_CONTEXT>} ids at positions >= from (null if there are none). */
@@ -293,6 +469,10 @@ public final class ChatModel implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (engineLock) {
+            if (engine != null) engine.close();
+            engine = null;
+        }
         if (ownsModel) model.close();
     }
 }

@@ -1,74 +1,62 @@
 package org.internvl4j.chat;
 
+import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * The response of one request as an iterator of text pieces, like the model card's {@code TextIteratorStreamer}:
- * generation runs on its own thread and {@link #next} blocks for the next piece. {@link #result} gives the whole
- * result once the iterator is exhausted; {@link #close} ends generation early.
+ * the request runs on the model's engine (no thread of its own) and {@link #next} waits for the next piece.
+ * {@link #result} gives the whole result once generation has ended; {@link #close} ends generation early.
  */
 public final class ChatStream implements Iterator<String>, AutoCloseable {
-    private static final Object END = new Object();
-    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-    private final Thread worker;
+    private final ArrayDeque<String> pieces = new ArrayDeque<>();
+    private final ChatModel.Run run;
     private volatile boolean closed;
-    private volatile ChatResult result;
-    private Object next;
+    private RuntimeException failure;
 
     ChatStream(ChatModel chat, ChatRequest request) {
-        worker = Thread.ofPlatform().daemon().name("internvl-chat-stream").start(() -> {
-            try {
-                result = chat.batchChat(java.util.List.of(request), (i, s) -> {
-                    queue.add(s);
-                    return !closed;
-                }).get(0);
-                queue.add(END);
-            } catch (RuntimeException | Error e) {
-                queue.add(e);
-            }
-        });
+        ChatModel.Run r = null;
+        try {
+            r = chat.start(List.of(chat.prepare(request, null)), (i, s) -> {
+                pieces.add(s);
+                return !closed;
+            });
+        } catch (RuntimeException e) {
+            failure = e; // surfaces at the first hasNext(), as when generation ran on its own thread
+        }
+        this.run = r;
     }
 
     @Override
     public boolean hasNext() {
-        if (next == null) {
-            try {
-                next = queue.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the next piece", e);
-            }
+        if (failure != null) throw failure;
+        try {
+            while (pieces.isEmpty() && !run.done()) run.pump();
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         }
-        if (next instanceof RuntimeException e) throw e;
-        if (next instanceof Error e) throw e;
-        return next != END;
+        return !pieces.isEmpty();
     }
 
     @Override
     public String next() {
         if (!hasNext()) throw new NoSuchElementException("the response has ended");
-        String s = (String) next;
-        next = null;
-        return s;
+        return pieces.poll();
     }
 
     /** The full result; waits for generation to end. */
     public ChatResult result() {
-        try {
-            worker.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the result", e);
-        }
         while (hasNext()) next();
-        return result;
+        return run.results().get(0);
     }
 
     /** Stops generation at the next token. */
     @Override
     public void close() {
         closed = true;
+        if (run != null && !run.done()) run.cancel();
     }
 }

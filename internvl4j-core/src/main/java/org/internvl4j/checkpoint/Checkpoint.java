@@ -9,6 +9,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.lang.foreign.MemorySegment;
+import org.internvl4j.tensor.DType;
+import org.internvl4j.tensor.Quantizer;
 import org.internvl4j.tensor.Weight;
 import org.internvl4j.util.Limits;
 
@@ -61,6 +64,16 @@ public final class Checkpoint implements AutoCloseable {
 
     /** As {@link #open(Path, boolean)}, with the weights held as mode says (see {@link WeightMemory}). */
     public static Checkpoint open(Path dir, boolean checkModelTensors, WeightMemory.Mode mode) {
+        return open(dir, checkModelTensors, mode, Quantization.fromSystemProperty());
+    }
+
+    /**
+     * As {@link #open(Path, boolean, WeightMemory.Mode)}; with {@code quantizeTo} (Q8_0 or Q4_0; null for none) the
+     * language model's linear weights ({@link Quantization#quantizable}) are quantized now, read once from the
+     * mapped file into anonymous memory, with progress told to {@link Quantization#listener(Quantization.Listener)}.
+     * A checkpoint already quantized to that format loads as it is; one quantized to the other format is refused.
+     */
+    public static Checkpoint open(Path dir, boolean checkModelTensors, WeightMemory.Mode mode, DType quantizeTo) {
         if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a checkpoint directory (no such directory)");
         InternVLConfig config = InternVLConfig.read(dir.resolve(CONFIG));
         GenerationConfig generation = GenerationConfig.read(dir);
@@ -81,9 +94,28 @@ public final class Checkpoint implements AutoCloseable {
                 files.add(f);
                 tensors.putAll(f.tensors());
             }
+            DType stored = Quantization.stored(dir.resolve(CONFIG));
+            if (stored != null) {
+                for (String name : Quantization.quantizable(config)) {
+                    TensorInfo t = tensors.get(name);
+                    if (t != null) tensors.put(name, Quantization.asFormat(t, stored));
+                }
+                if (quantizeTo != null && quantizeTo != stored) {
+                    throw new CheckpointException(dir + ": is already quantized to " + Quantization.shortName(stored) + "; it cannot be re-quantized to "
+                            + Quantization.shortName(quantizeTo) + " (quantize the original BF16 checkpoint instead)");
+                }
+            }
             Checkpoint ckpt = new Checkpoint(dir, config, generation, Collections.unmodifiableList(files),
                     Collections.unmodifiableMap(tensors), listFile, mode);
             if (checkModelTensors) ckpt.validate();
+            if (quantizeTo != null && stored == null) {
+                try {
+                    ckpt.quantizeAtLoad(quantizeTo);
+                } catch (RuntimeException e) {
+                    ckpt.memory.close();
+                    throw e;
+                }
+            }
             return ckpt;
         } catch (RuntimeException e) {
             files.forEach(SafeTensorsFile::close);
@@ -249,6 +281,48 @@ public final class Checkpoint implements AutoCloseable {
             return e;
         }
         throw fault;
+    }
+
+    /** Quantizes every quantizable 2-D float tensor present into anonymous memory; later {@link #weight} calls return the result. */
+    private void quantizeAtLoad(DType format) {
+        List<TensorInfo> todo = new ArrayList<>();
+        long total = 0;
+        for (String name : Quantization.quantizable(config)) {
+            TensorInfo t = tensors.get(name);
+            if (t == null || t.shape().length != 2 || t.dtype().quantized()) continue;
+            if (t.shape()[1] % format.blockSize() != 0) {
+                throw new CheckpointException(t.file() + ": tensor " + name + " has " + t.shape()[1] + " columns; " + Quantization.shortName(format)
+                        + " needs a multiple of " + format.blockSize() + " (whole blocks per row), so this checkpoint cannot be quantized");
+            }
+            todo.add(t);
+            total += t.byteSize();
+        }
+        Quantization.Listener l = Quantization.listener();
+        l.started(format, total);
+        try {
+            for (TensorInfo t : todo) {
+                int rows = Math.toIntExact(t.shape()[0]), cols = Math.toIntExact(t.shape()[1]);
+                Weight src = Weight.of(t.dtype(), t.data(), rows, cols);
+                MemorySegment dst = memory.allocate(rows * Weight.rowBytes(format, cols));
+                Quantizer.quantize(src, format, dst);
+                memory.release(t.data());
+                placed.put(t.name(), Weight.of(format, dst, rows, cols));
+                l.advanced(t.byteSize());
+            }
+        } finally {
+            l.finished();
+        }
+    }
+
+    /** The format of the language model's linear weights: Q8_0 or Q4_0 when quantized (stored or at load), else as stored (BF16 usually). */
+    public DType weightFormat() {
+        for (String n : Quantization.quantizable(config)) {
+            Weight w = placed.get(n);
+            if (w != null) return w.dtype();
+            TensorInfo t = tensors.get(n);
+            if (t != null) return t.dtype();
+        }
+        return DType.BF16;
     }
 
     /** Where the weights live (mapped or copied), and how many bytes were copied. */

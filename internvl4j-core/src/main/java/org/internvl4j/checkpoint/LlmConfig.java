@@ -122,7 +122,10 @@ public record LlmConfig(
         ConfigReader s = new ConfigReader(where + " rope_scaling", node.get("rope_scaling"));
         String type = s.text("type", s.text("rope_type", null));
         s.require("su".equals(type) || "longrope".equals(type), "type '" + type + "' is not supported (supported: su, longrope)");
-        int half = r.integer("hidden_size") / heads / 2;
+        int hidden = r.integer("hidden_size");
+        r.require(heads > 0 && hidden > 0 && hidden % heads == 0,
+                "hidden_size " + hidden + " must be a positive multiple of num_attention_heads " + heads);
+        int half = hidden / heads / 2;
         List<Double> shortF = factors(s, node.get("rope_scaling"), "short_factor", half);
         List<Double> longF = factors(s, node.get("rope_scaling"), "long_factor", half);
         int original = r.integer("original_max_position_embeddings");

@@ -170,9 +170,9 @@ public final class SafeTensorsFile implements AutoCloseable {
         return new TensorInfo(name, dtype, shape, data.asSlice(begin, end - begin), path);
     }
 
-    /** Bytes of `elements` values of this type; the one place that a block-quantized type will change. */
+    /** Bytes of `elements` values of this type (files hold only plain types; quantized blocks are U8 bytes). */
     static long byteSize(DType dtype, long elements) {
-        return Math.multiplyExact(elements, (long) dtype.bytes());
+        return dtype.byteSize(elements);
     }
 
     private static long elementCount(String where, long[] shape) {
@@ -220,7 +220,7 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     static List<String> supportedDtypes() {
         List<String> names = new ArrayList<>();
-        for (DType t : DType.values()) names.add(t.safetensorsName());
+        for (DType t : DType.values()) if (t.safetensorsName() != null) names.add(t.safetensorsName());
         return names;
     }
 

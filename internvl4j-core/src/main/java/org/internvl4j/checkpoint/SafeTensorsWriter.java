@@ -129,7 +129,7 @@ public final class SafeTensorsWriter {
 
     /** float32 values as little-endian bytes of dtype. */
     public static byte[] encode(DType dtype, float[] values) {
-        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(dtype.byteSize(values.length))).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
             case F32 -> {
                 for (float v : values) b.putFloat(v);
@@ -140,6 +140,7 @@ public final class SafeTensorsWriter {
             case BF16 -> {
                 for (float v : values) b.putShort(floatToBf16(v));
             }
+            default -> throw new IllegalArgumentException("cannot encode floats as " + dtype + " (write quantized blocks as U8 bytes)");
         }
         return b.array();
     }

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.tokenizer.LlamaTokenizerFiles;
 import org.internvl4j.util.Json;
 import org.internvl4j.util.AtomicFiles;
 
@@ -56,7 +57,8 @@ public final class TinyCheckpoint {
         /**
          * InternVL2-4B scaled down: Phi-3 (packed qkv and gate_up, MHA), LongRoPE with original_max_position_embeddings
          * 64 and max_position_embeddings 256 (so a short test crosses from the short to the long factors), phi3-chat,
-         * no tokenizer files (vocabulary 512 + 9).
+         * Phi-3-mini's tokenizer layout (a tiny Llama SentencePiece model, legacy false, 11 chat tokens; vocabulary
+         * 1536 + 11 + 9; with --no-tokenizer 512 + 9).
          */
         PHI3(505, 512, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
@@ -64,10 +66,20 @@ public final class TinyCheckpoint {
                         new LlmConfig.RopeScaling("su", 1.0, List.of(1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.2),
                                 List.of(1.0, 1.3, 1.9, 2.8, 4.0, 6.5, 9.0, 12.0), 64),
                         false, 1e-5, false)),
-        /** InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, no tokenizer files (512 + 9). */
+        /**
+         * InternVL2-40B scaled down: Llama (Yi-34B: split q/k/v, no biases, theta 5e6), Hermes-2, Yi's tokenizer layout
+         * (a tiny SentencePiece model without dummy prefix; vocabulary 1536 + 9; with --no-tokenizer 512 + 9).
+         */
         LLAMA(606, 512, false,
                 new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
-                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false));
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 2, 2, 160, 0, 4096, 5e6, null, false, 1e-5, false)),
+        /**
+         * InternVL2-76B scaled down: Llama 3 (Hermes-2-Theta-Llama-3-70B: split q/k/v, grouped KV heads, theta 500000, no
+         * rope scaling), Hermes-2, a Llama-3-style byte-level tokenizer.json without merges (vocabulary 256 + 4 + 9).
+         */
+        LLAMA3(707, 256 + 4, false,
+                new VisionConfig(64, 4, 2, 256, 448, 14, "layer_norm", false, true, 1e-6, "gelu"),
+                new LlmConfig(LlmArchitecture.LLAMA.name(), 64, 4, 1, 2, 160, 0, 8192, 5e5, null, false, 1e-5, false));
 
         final long defaultSeed;
         final int defaultPieces;
@@ -126,8 +138,10 @@ public final class TinyCheckpoint {
         }
 
         public static Options of(Variant variant) {
-            TinyTokenizer tok = variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
-                    : variant.arch() == LlmArchitecture.PHI3 || variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.None(variant.defaultPieces)
+            TinyTokenizer tok = variant == Variant.LLAMA3 ? new TinyTokenizer.ByteLevel(ByteLevelTokenizerFiles.Flavor.LLAMA3)
+                    : variant.arch() == LlmArchitecture.QWEN2 ? new TinyTokenizer.ByteLevel()
+                    : variant.arch() == LlmArchitecture.PHI3 ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.PHI3, TinyTokenizer.DEFAULT_PIECES, null)
+                    : variant.arch() == LlmArchitecture.LLAMA ? new TinyTokenizer.Llama(LlamaTokenizerFiles.Flavor.YI, TinyTokenizer.DEFAULT_PIECES, null)
                     : new TinyTokenizer.Trained(TinyTokenizer.DEFAULT_PIECES, null);
             return new Options(variant, variant.defaultSeed, DType.BF16, false, tok, List.of());
         }
@@ -162,6 +176,15 @@ public final class TinyCheckpoint {
         }
     }
 
+    /**
+     * The vision_config changes that turn a variant's InternViT-300M-like tower into an InternViT-6B-like one
+     * (InternViT-6B-448px-V1-5: RMSNorm, qk-normalization as an RMSNorm over all heads, no qkv bias, layer scales,
+     * MLP 4x; scaled down to width 96 in 3 heads of 32), for make-tiny --vision 6b.
+     */
+    public static final List<String> VISION_6B = List.of("vision.norm_type=\"rms_norm\"", "vision.qk_normalization=true",
+            "vision.qkv_bias=false", "vision.hidden_size=96", "vision.num_attention_heads=3", "vision.intermediate_size=384",
+            "vision.num_hidden_layers=3");
+
     /** Writes variant a with its default seed into dir. */
     public static InternVLConfig write(Path dir) {
         return write(dir, Options.of(Variant.A));
@@ -173,11 +196,20 @@ public final class TinyCheckpoint {
             Files.createDirectories(dir);
             int pieces = options.tokenizer.write(dir, options.variant);
             ObjectNode json = configJson(options.variant.config(pieces));
+            if (options.variant == Variant.LLAMA3) {
+                // Hermes-2-Theta-Llama-3-70B's llm_config names; BOS <|begin_of_text|>, EOS <|im_end|> of the tiny vocabulary
+                ((ObjectNode) json.get("llm_config")).put("_name_or_path", "NousResearch/Hermes-2-Theta-Llama-3-70B")
+                        .put("bos_token_id", 256).put("eos_token_id", 259).putNull("pad_token_id");
+            }
             applyOverrides(json, options.overrides);
             InternVLConfig config = InternVLConfig.fromJson("make-tiny config", json); // checks the overridden dims
             writeJson(dir.resolve(Checkpoint.CONFIG), json);
             ObjectNode gen = NODES.objectNode();
-            if (config.llm().arch() == LlmArchitecture.QWEN2) {
+            if (options.variant == Variant.LLAMA3) {
+                gen.put("_from_model_config", true).put("bos_token_id", 256);
+                gen.putArray("eos_token_id").add(259).add(257);
+                gen.put("transformers_version", "4.37.2");
+            } else if (config.llm().arch() == LlmArchitecture.QWEN2) {
                 // <|endoftext|> and <|im_end|> of the tiny byte-level vocabulary (Qwen2's own are 151643 and 151645)
                 gen.put("_from_model_config", true).put("bos_token_id", 256);
                 gen.putArray("eos_token_id").add(258).add(256);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.tokenizer.LlamaTokenizerFiles;
 import org.internvl4j.tokenizer.SentencePieceModel;
 import org.internvl4j.tokenizer.SentencePieceModel.NormalizerSpec;
 import org.internvl4j.tokenizer.TinyBpeTrainer;
@@ -17,7 +18,8 @@ import org.internvl4j.util.AtomicFiles;
 /**
  * Where the tokenizer files of a tiny checkpoint come from. Each kind writes tokenizer.model,
  * tokenizer_config.json, added_tokens.json and special_tokens_map.json (or none of them) into the
- * checkpoint directory and returns the SentencePiece piece count N; the vocabulary is then N + 9.
+ * checkpoint directory and returns N, the ids before the 9 InternVL tokens (for InternLM2 the SentencePiece piece
+ * count); the vocabulary is then N + 9.
  * The id layout is InternLM2's: unk 0, s 1, /s 2, bytes 3..258, the 6 chat tokens as the last 6
  * pieces, then the 9 InternVL tokens.
  */
@@ -63,13 +65,47 @@ public sealed interface TinyTokenizer {
 
     /**
      * A Qwen2-style byte-level BPE tokenizer.json without merges (see {@link ByteLevelTokenizerFiles}); stale
-     * SentencePiece files are removed. For the qwen2 variant.
+     * SentencePiece files are removed. Qwen2's layout for the qwen2 variant, Llama 3's for llama3.
      */
-    record ByteLevel() implements TinyTokenizer {
+    record ByteLevel(ByteLevelTokenizerFiles.Flavor flavor) implements TinyTokenizer {
+        /** Qwen2's layout. */
+        public ByteLevel() {
+            this(ByteLevelTokenizerFiles.Flavor.QWEN2);
+        }
+
         @Override
         public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
             for (String f : FILES) Files.deleteIfExists(dir.resolve(f));
-            return ByteLevelTokenizerFiles.write(dir);
+            return ByteLevelTokenizerFiles.write(dir, flavor);
+        }
+    }
+
+    /**
+     * A Llama-style SentencePiece tokenizer (transformers' LlamaTokenizer files) trained on corpus (null: the built-in
+     * corpus), imitating Phi-3-mini's or Yi's (see {@link LlamaTokenizerFiles.Flavor}). For the phi3 and llama variants.
+     * Returns the ids before the InternVL tokens: pieces + 11 added chat tokens for Phi-3, pieces for Yi.
+     */
+    record Llama(LlamaTokenizerFiles.Flavor flavor, int pieces, Path corpus) implements TinyTokenizer {
+        @Override
+        public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
+            String text;
+            if (corpus == null) {
+                try (InputStream in = TinyTokenizer.class.getResourceAsStream("tiny-corpus.txt")) {
+                    text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } else {
+                text = Files.readString(corpus);
+            }
+            for (String special : specialTokens()) text = text.replace(special, "\n");
+            for (String special : LlamaTokenizerFiles.PHI3_TOKENS) text = text.replace(special, "\n");
+            Files.deleteIfExists(dir.resolve("tokenizer.json"));
+            SentencePieceModel model;
+            try {
+                model = LlamaTokenizerFiles.model(flavor, text, pieces);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException((corpus == null ? "built-in corpus" : corpus.toString()) + ": " + e.getMessage(), e);
+            }
+            return LlamaTokenizerFiles.write(dir, flavor, model);
         }
     }
 

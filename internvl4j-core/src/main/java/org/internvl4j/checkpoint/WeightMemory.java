@@ -100,7 +100,13 @@ public final class WeightMemory implements AutoCloseable {
         return dst;
     }
 
-    private MemorySegment allocate(long bytes) {
+    /** Drops a mapped source's pages from this process's resident set once it has been read (they stay in the page cache). */
+    void release(MemorySegment mapped) {
+        if (mapped.byteSize() > 0) NATIVE.advise(mapped, MADV_DONTNEED);
+    }
+
+    /** Anonymous memory (2 MiB aligned, huge pages advised where possible) that lives until {@link #close}. */
+    MemorySegment allocate(long bytes) {
         Optional<MemorySegment> anon = NATIVE.mapAnonymous(bytes, arena);
         if (anon.isPresent()) return anon.get();
         return arena.allocate(bytes, 64); // no mmap (not Linux): ordinary native memory

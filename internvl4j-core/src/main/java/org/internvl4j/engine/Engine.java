@@ -3,6 +3,7 @@ package org.internvl4j.engine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -14,8 +15,8 @@ import org.internvl4j.generate.SamplingParams;
 import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.CausalLM;
+import org.internvl4j.llm.KvBlockPool;
 import org.internvl4j.llm.KvCache;
-import org.internvl4j.llm.KvCacheMemoryException;
 import org.internvl4j.model.InternVLModel;
 
 /**
@@ -25,11 +26,18 @@ import org.internvl4j.model.InternVLModel;
  * sequence plus a chunk of prompt of the prefilling ones. Sequences that finish leave at once; new ones join
  * between steps.
  *
- * <p>KV memory is counted in blocks of {@link EngineOptions#blockTokens()} tokens from a fixed budget: a sequence
- * is admitted when the blocks of its prompt are free, takes one more block whenever it crosses a block boundary,
- * and when none is left the youngest running sequence is preempted (its cache dropped, recomputed later from its
- * prompt and the tokens it had generated: the result is unchanged). Finished sequences' caches stay in a
- * {@link PrefixCache} while their blocks are not needed, and image features in a {@link FeatureCache}.
+ * <p>KV memory is a {@link KvBlockPool} of blocks of {@link EngineOptions#blockTokens()} tokens, as many as the
+ * budget holds: the sequences' keys and values live in those blocks (paged), a sequence is admitted when the blocks
+ * of its prompt are free, takes one more block whenever it crosses a block boundary (nothing is copied), and when
+ * none is left the youngest running sequence is preempted (its blocks freed, its cache recomputed later from its
+ * prompt and the tokens it had generated). Finished sequences' caches stay in a {@link PrefixCache} while their
+ * blocks are not needed; a prefix hit shares their full blocks (reference-counted) and copies only a partial last
+ * one. Image features stay in a {@link FeatureCache}.
+ *
+ * <p>A request that brings its own {@link KvCache} ({@link EngineRequest#cache()}: the in-process API's
+ * {@code ChatModel} and {@code ChatSession}) runs exactly as the one-request {@code Generator} computes it: its
+ * whole prompt in one forward, no prefix cache, never preempted; its blocks come from its cache's own pool, outside
+ * the budget.
  *
  * <p>A sequence's tokens do not depend on the other sequences of the batch: each has its own cache, random
  * stream and sampling state, and a forward's rows are computed independently.
@@ -53,9 +61,8 @@ public final class Engine implements AutoCloseable {
     private final List<Seq> running = new ArrayList<>();
     private final PrefixCache prefix;
     private final FeatureCache features;
+    private final KvBlockPool pool;
     private volatile boolean closed;
-    private long usedBlocks; // running sequences' and prefix cache's
-    private long seqCounter;
 
     // statistics, written by the engine thread
     private volatile int runningCount;
@@ -77,6 +84,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("a KV cache budget of " + options.kvCacheBytes() + " bytes holds no block of "
                     + options.blockTokens() + " tokens (" + blockBytes + " bytes for this model)");
         }
+        this.pool = new KvBlockPool(llm.config(), options.blockTokens(), totalBlocks);
         this.tokensPerTile = model.imageTokensPerTile();
         this.prefix = new PrefixCache(options.prefixCacheEntries(), probe.ropeBase());
         this.features = new FeatureCache(options.featureCacheBytes());
@@ -89,6 +97,11 @@ public final class Engine implements AutoCloseable {
 
     public InternVLModel model() {
         return model;
+    }
+
+    /** The block pool of the budget (its used() and allocated() are the KV memory in use and held). */
+    public KvBlockPool pool() {
+        return pool;
     }
 
     /** Bytes of KV cache one token takes (all layers, keys and values). */
@@ -122,13 +135,20 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("the prompt has " + p + " tokens but the context window is " + options.contextWindow()
                     + " tokens (prompt and at least one generated token must fit)");
         }
-        if (blocksFor(p + 1) > totalBlocks) {
+        if (r.cache() == null && blocksFor(p + 1) > totalBlocks) {
             throw new IllegalArgumentException("the prompt of " + p + " tokens needs " + blocksFor(p + 1) + " KV blocks but the whole KV cache has "
                     + totalBlocks + " (raise --kv-cache-gib)");
         }
+        if (r.cache() != null && r.cache().pool() == pool) {
+            throw new IllegalArgumentException("a request's own KV cache must not come from the engine's pool");
+        }
         int ctx = 0;
-        if (!r.images().isEmpty()) for (int id : r.promptIds()) if (id == r.imageContextTokenId()) ctx++;
-        long rows = 0;
+        if (r.hasImages()) for (int id : r.promptIds()) if (id == r.imageContextTokenId()) ctx++;
+        long rows = r.imageEmbeds() == null ? 0 : r.imageEmbeds().length / llm.hiddenSize();
+        if (r.imageEmbeds() != null && (long) rows * llm.hiddenSize() != r.imageEmbeds().length) {
+            throw new IllegalArgumentException("image embeddings of " + r.imageEmbeds().length + " floats are not rows of "
+                    + llm.hiddenSize());
+        }
         for (PixelValues img : r.images()) {
             if (img.size() != model.imageSize()) {
                 throw new IllegalArgumentException("an image was preprocessed to " + img.size() + " px tiles but the model takes "
@@ -148,6 +168,11 @@ public final class Engine implements AutoCloseable {
         return new EngineStats(queued.get(), runningCount, totalBlocks, usedBlocksView, cachedBlocksView,
                 prefixLookups.get(), prefixHits.get(), prefixHitTokens.get(), featureLookups.get(), featureHits.get(),
                 promptTokens.get(), generatedTokens.get(), preemptions.get(), steps.get(), finished.get());
+    }
+
+    /** True once closed (or failed): submit() refuses. */
+    public boolean isClosed() {
+        return closed;
     }
 
     /** Stops the scheduler; running and waiting requests end with an error. */
@@ -199,8 +224,14 @@ public final class Engine implements AutoCloseable {
 
     private void publish() {
         runningCount = running.size();
-        usedBlocksView = usedBlocks;
-        cachedBlocksView = prefix.blocks();
+        IdentityHashMap<Object, Boolean> held = new IdentityHashMap<>(); // a shared block counts once
+        for (Seq s : running) {
+            if (s.external || s.cache == null) continue;
+            for (int i = 0; i < s.cache.blockCount(); i++) held.put(s.cache.block(i), Boolean.TRUE);
+        }
+        long used = pool.used();
+        usedBlocksView = used;
+        cachedBlocksView = used - held.size();
     }
 
     /** Ends cancelled and timed-out sequences, running or waiting. */
@@ -226,14 +257,11 @@ public final class Engine implements AutoCloseable {
         return (tokens + options.blockTokens() - 1) / options.blockTokens();
     }
 
-    /** Takes n blocks, dropping prefix-cache entries (other than keep) if needed; false if they are not there. */
-    private boolean take(long n, PrefixCache.Entry keep) {
-        while (totalBlocks - usedBlocks < n) {
-            long freed = prefix.evictOneExcept(keep);
-            if (freed == 0) return false;
-            usedBlocks -= freed;
+    /** Makes n blocks available, dropping prefix-cache entries (other than keep) if needed; false if it cannot. */
+    private boolean makeRoom(long n, PrefixCache.Entry keep) {
+        while (pool.available() < n) {
+            if (!prefix.evictOneExcept(keep)) return false;
         }
-        usedBlocks += n;
         return true;
     }
 
@@ -241,45 +269,52 @@ public final class Engine implements AutoCloseable {
     private void admit() {
         while (!waiting.isEmpty() && running.size() < options.maxBatch()) {
             Seq s = waiting.peekFirst();
+            if (s.external) {
+                waiting.pollFirst();
+                queued.decrementAndGet();
+                KvCache c = s.request.cache();
+                c.truncate(reusablePrefix(c, s.tokens, s.total));
+                s.cache = c;
+                s.planImages();
+                running.add(s);
+                continue;
+            }
             int total = s.total;
             prefixLookups.incrementAndGet();
             PrefixCache.Match m = prefix.lookup(s.tokens, total, options.blockTokens());
-            long need = blocksFor(total + 1L);
-            if (!take(need, m == null ? null : m.entry())) {
-                if (running.isEmpty()) { // even an empty engine cannot hold it
+            long need = blocksFor(total + 1L) - (m == null ? 0 : m.length() / options.blockTokens());
+            if (!makeRoom(need, m == null ? null : m.entry())) {
+                if (running.stream().noneMatch(r -> !r.external)) { // even an empty pool cannot hold it
                     waiting.pollFirst();
                     queued.decrementAndGet();
                     finished.incrementAndGet();
                     s.listener.onFinish(Finish.LENGTH, s.usage(), new IllegalArgumentException("the sequence of " + total
-                            + " tokens needs " + need + " KV blocks but only " + totalBlocks + " exist"));
+                            + " tokens needs " + blocksFor(total + 1L) + " KV blocks but only " + totalBlocks + " exist"));
                     continue;
                 }
                 return;
             }
             waiting.pollFirst();
             queued.decrementAndGet();
-            s.blocks = need;
+            KvCache c = m == null ? pool.newCache() : m.entry().cache().tryFork(m.length());
+            if (c == null || !c.tryReserve(total + 1L)) throw new IllegalStateException("KV blocks counted free were not there");
             if (m != null) {
-                KvCache c = m.entry().cache().copy();
-                c.truncate(m.length());
-                s.cache = c;
                 prefixHits.incrementAndGet();
                 prefixHitTokens.addAndGet(m.length());
                 if (s.preemptions == 0) s.cachedTokens = Math.min(m.length(), s.request.promptIds().length);
-            } else {
-                try {
-                    s.cache = llm.newCache(total + 64);
-                } catch (KvCacheMemoryException e) {
-                    // this request's context does not fit in the heap: it alone ends, the engine serves the rest
-                    usedBlocks -= need;
-                    finished.incrementAndGet();
-                    s.listener.onFinish(Finish.LENGTH, s.usage(), e);
-                    continue;
-                }
             }
+            s.cache = c;
             s.planImages();
             running.add(s);
         }
+    }
+
+    /** The common prefix of a caller's cache and tokens[0, total), at most total - 1 (the last id must run). */
+    private static int reusablePrefix(KvCache cache, int[] tokens, int total) {
+        int[] held = cache.tokens();
+        int n = 0, max = Math.min(held.length, total - 1);
+        while (n < max && held[n] == tokens[n]) n++;
+        return n;
     }
 
     /** One forward: a token for every decoding sequence and a prompt chunk for prefilling ones. */
@@ -300,15 +335,9 @@ public final class Engine implements AutoCloseable {
         for (Seq s : new ArrayList<>(running)) {
             if (!running.contains(s) || s.imagesLeft()) continue;
             int pending = s.total - s.cache.length();
-            int n = pending == 1 ? 1 : Math.min(pending, budget);
+            int n = pending == 1 || s.external ? pending : Math.min(pending, budget);
             if (n <= 0) continue;
             if (!grow(s, s.cache.length() + n)) continue; // s itself was preempted or ended
-            try {
-                s.cache.reserve(n); // here, not inside the batch's forward, so a failure ends this sequence only
-            } catch (KvCacheMemoryException e) {
-                finish(s, Finish.LENGTH, e);
-                continue;
-            }
             if (pending > 1) budget -= n;
             batch.add(s);
             int from = s.cache.length();
@@ -328,10 +357,19 @@ public final class Engine implements AutoCloseable {
             }
         }
         if (batch.isEmpty()) return;
+        long t0 = System.nanoTime();
         float[] logits = llm.forward(caches, ids, embeds, true);
+        long dt = System.nanoTime() - t0;
         int vocab = llm.vocabSize();
         for (int i = 0; i < batch.size(); i++) {
             Seq s = batch.get(i);
+            if (s.count == 0) { // the prompt (in one or more steps), as the Generator's prefill
+                s.prefillNanos += dt;
+                s.prefillTokens += ids.get(i).length;
+            } else {
+                s.decodeNanos += dt;
+                s.decodeSteps++;
+            }
             if (s.cache.length() < s.total) continue; // more prompt to prefill
             s.sample(Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
         }
@@ -339,28 +377,28 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Makes s hold the blocks for length tokens: takes free ones, drops prefix-cache entries, then preempts the
-     * youngest other sequence. False if s was preempted itself (it was the youngest) or ended (it is alone and
-     * the whole budget is spent).
+     * youngest other pooled sequence. False if s was preempted itself (it was the youngest) or ended (it is the
+     * only pooled one and the pool cannot hold it). A request with its own cache grows in its own pool.
      */
     private boolean grow(Seq s, long length) {
-        long need = blocksFor(length) - s.blocks;
-        while (need > 0 && !take(need, null)) {
-            Seq victim = running.get(running.size() - 1);
-            if (victim == s && running.size() == 1) {
+        if (s.external) return true;
+        while (!s.cache.tryReserve(length)) {
+            if (prefix.evictOneExcept(null)) continue;
+            Seq victim = null;
+            for (Seq r : running) if (!r.external) victim = r;
+            if (victim == s && running.stream().filter(r -> !r.external).count() == 1) {
                 finish(s, Finish.LENGTH, null);
                 return false;
             }
             preempt(victim);
             if (victim == s) return false;
         }
-        if (need > 0) s.blocks += need;
         return true;
     }
 
     private void preempt(Seq s) {
         running.remove(s);
-        usedBlocks -= s.blocks;
-        s.blocks = 0;
+        s.cache.release();
         s.cache = null;
         s.preemptions++;
         preemptions.incrementAndGet();
@@ -371,10 +409,10 @@ public final class Engine implements AutoCloseable {
     private void finish(Seq s, Finish f, RuntimeException error) {
         running.remove(s);
         finished.incrementAndGet();
-        long freed = error == null && s.cache != null ? prefix.add(s.cache, s.blocks) : -1;
-        if (freed < 0) usedBlocks -= s.blocks; // not kept: its blocks return to the pool
-        else usedBlocks -= freed;              // kept: its blocks move to the prefix cache, redundant entries go
-        s.blocks = 0;
+        if (!s.external && s.cache != null) {
+            s.cache.trim(); // blocks taken ahead for a token that will not come
+            if (error != null || !prefix.add(s.cache)) s.cache.release();
+        }
         s.cache = null;
         publish(); // before the listener hears of it, so that the freed blocks show in stats()
         s.listener.onFinish(f, s.usage(), error);
@@ -391,9 +429,11 @@ public final class Engine implements AutoCloseable {
         int[] tokens;   // prompt, then generated tokens
         int total;      // valid length of tokens
         int count;      // generated tokens
+        final boolean external; // brings its own cache
         KvCache cache;  // null while waiting
-        long blocks;
         int preemptions;
+        long prefillNanos, decodeNanos;
+        int prefillTokens, decodeSteps;
         int cachedTokens;
         volatile boolean cancelled;
         // image features of the prompt's <IMG_CONTEXT> ids from featFromRow on (rows of the whole prompt's images)
@@ -407,6 +447,7 @@ public final class Engine implements AutoCloseable {
             this.request = r;
             this.listener = l;
             this.params = r.params();
+            this.external = r.cache() != null;
             this.rng = new SplittableRandom(params.seed());
             long t = options.requestTimeout().toNanos();
             this.deadline = t == 0 ? Long.MAX_VALUE : System.nanoTime() + t;
@@ -429,19 +470,27 @@ public final class Engine implements AutoCloseable {
         }
 
         SequenceListener.Usage usage() {
-            return new SequenceListener.Usage(promptLength, count, cachedTokens, preemptions);
+            return new SequenceListener.Usage(promptLength, count, cachedTokens, preemptions, prefillNanos, prefillTokens,
+                    decodeNanos, decodeSteps);
         }
 
         /** After admission: which image features the prompt beyond the cached prefix still needs. */
         void planImages() {
             featFromRow = 0;
-            if (request.images().isEmpty()) {
+            if (!request.hasImages()) {
                 nextImage = 0;
                 featureRows = null;
                 return;
             }
             int ctx = request.imageContextTokenId();
             for (int i = 0; i < cache.length() && i < promptLength; i++) if (tokens[i] == ctx) featFromRow++;
+            if (request.imageEmbeds() != null) { // features given: nothing to encode
+                int d = llm.hiddenSize();
+                float[] all = request.imageEmbeds();
+                featureRows = featFromRow * d == all.length ? null : Arrays.copyOfRange(all, featFromRow * d, all.length);
+                nextImage = request.images().size();
+                return;
+            }
             int rows = imageRowStart[imageRowStart.length - 1] - featFromRow;
             featureRows = rows == 0 ? null : new float[rows * llm.hiddenSize()];
             featureFill = 0;
@@ -479,7 +528,7 @@ public final class Engine implements AutoCloseable {
             float[] out = new float[chunk.length * d];
             if (inPrompt > 0) {
                 int[] part = inPrompt == chunk.length ? chunk : Arrays.copyOf(chunk, inPrompt);
-                int ctx = request.images().isEmpty() ? -1 : request.imageContextTokenId();
+                int ctx = request.hasImages() ? request.imageContextTokenId() : -1;
                 float[] rows = null;
                 if (ctx >= 0) {
                     int before = 0, here = 0; // context ids before this chunk (beyond the cached prefix) and in it

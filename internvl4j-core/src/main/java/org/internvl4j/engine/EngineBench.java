@@ -85,8 +85,10 @@ public final class EngineBench {
             System.out.printf(Locale.ROOT, "ttft 512-token prompt: %.3f s without a prefix hit, %.3f s with one (%d hits so far)%n",
                     miss, hit, engine.stats().prefixHits());
             Runtime rt = Runtime.getRuntime();
-            System.out.printf(Locale.ROOT, "memory: heap used %d MiB, RSS %s, KV blocks used %d of %d%n",
-                    (rt.totalMemory() - rt.freeMemory()) >> 20, rss(), engine.stats().kvBlocksUsed(), engine.stats().kvBlocksTotal());
+            System.out.printf(Locale.ROOT, "memory: heap used %d MiB, RSS %s, KV blocks used %d of %d, KV pool allocated %d MiB"
+                            + " (%d blocks of %d tokens, the most in use at once)%n",
+                    (rt.totalMemory() - rt.freeMemory()) >> 20, rss(), engine.stats().kvBlocksUsed(), engine.stats().kvBlocksTotal(),
+                    engine.pool().allocated() * engine.pool().bytesPerBlock() >> 20, engine.pool().allocated(), engine.pool().blockTokens());
         }
     }
 

@@ -7,12 +7,13 @@ import org.internvl4j.llm.KvCache;
 
 /**
  * Finished sequences' KV caches, keyed by their token ids, for reuse by later prompts that start the same way
- * (a system prompt, earlier turns of a conversation, the same image). A hit copies the cache and cuts it to the
- * common prefix, so one entry serves any number of requests. Entries hold KV blocks of the budget; the least
- * recently used one is dropped when blocks are needed. Only the engine thread uses it.
+ * (a system prompt, earlier turns of a conversation, the same image). A hit forks the cache at the common prefix
+ * (sharing its full blocks), so one entry serves any number of requests. Entries hold KV blocks of the budget; the
+ * least recently used one is released when blocks are needed (its blocks return to the pool unless a running
+ * sequence shares them). Only the engine thread uses it.
  */
 final class PrefixCache {
-    record Entry(KvCache cache, int[] tokens, long blocks, long[] lastUse) {}
+    record Entry(KvCache cache, int[] tokens, long[] lastUse) {}
 
     /** A lookup result: the entry and how many leading tokens match. */
     record Match(Entry entry, int length) {}
@@ -49,44 +50,33 @@ final class PrefixCache {
     }
 
     /**
-     * Adds a finished sequence's cache; returns the blocks freed by entries it makes redundant (those whose tokens
-     * are a prefix of its tokens) and by the entry dropped to stay within the entry limit. Refuses (returns -1) a
-     * cache whose RoPE base moved.
+     * Adds a finished sequence's cache, releasing the entries it makes redundant (those whose tokens are a prefix
+     * of its tokens) and the least recently used one beyond the entry limit. Refuses (returns false: the caller
+     * keeps the cache) a cache whose RoPE base moved or an empty one.
      */
-    long add(KvCache cache, long blocks) {
-        if (maxEntries == 0 || cache.ropeBase() != freshRopeBase || cache.length() == 0) return -1;
+    boolean add(KvCache cache) {
+        if (maxEntries == 0 || cache.ropeBase() != freshRopeBase || cache.length() == 0) return false;
         int[] tokens = cache.tokens();
-        long freed = 0;
         for (var it = entries.iterator(); it.hasNext(); ) {
             Entry e = it.next();
             if (e.tokens.length <= tokens.length && Arrays.equals(e.tokens, 0, e.tokens.length, tokens, 0, e.tokens.length)) {
-                freed += e.blocks;
+                e.cache.release();
                 it.remove();
             }
         }
-        entries.add(new Entry(cache, tokens, blocks, new long[] {++clock}));
-        if (entries.size() > maxEntries) freed += evictOne();
-        return freed;
+        entries.add(new Entry(cache, tokens, new long[] {++clock}));
+        if (entries.size() > maxEntries) evictOneExcept(null);
+        return true;
     }
 
-    /** Drops the least recently used entry; returns its blocks (0 when empty). */
-    long evictOne() {
-        return evictOneExcept(null);
-    }
-
-    /** Drops the least recently used entry other than keep; returns its blocks (0 when there is none). */
-    long evictOneExcept(Entry keep) {
+    /** Releases the least recently used entry other than keep; false when there is none. */
+    boolean evictOneExcept(Entry keep) {
         Entry lru = null;
         for (Entry e : entries) if (e != keep && (lru == null || e.lastUse[0] < lru.lastUse[0])) lru = e;
-        if (lru == null) return 0;
+        if (lru == null) return false;
         entries.remove(lru);
-        return lru.blocks;
-    }
-
-    long blocks() {
-        long b = 0;
-        for (Entry e : entries) b += e.blocks;
-        return b;
+        lru.cache.release();
+        return true;
     }
 
     int size() {
@@ -94,6 +84,7 @@ final class PrefixCache {
     }
 
     void clear() {
+        for (Entry e : entries) e.cache.release();
         entries.clear();
     }
 }

@@ -27,6 +27,15 @@ public interface SequenceListener {
      * @param completionTokens generated tokens
      * @param cachedTokens     prompt tokens whose keys and values came from the prefix cache
      * @param preemptions      times the sequence was preempted and recomputed
+     * @param prefillNanos     time of the forwards that computed its prompt (shared with the batch's other rows)
+     * @param prefillTokens    prompt tokens computed
+     * @param decodeNanos      time of the forwards that computed its generated tokens
+     * @param decodeSteps      those forwards
      */
-    record Usage(int promptTokens, int completionTokens, int cachedTokens, int preemptions) {}
+    record Usage(int promptTokens, int completionTokens, int cachedTokens, int preemptions, long prefillNanos,
+                 int prefillTokens, long decodeNanos, int decodeSteps) {
+        public Usage(int promptTokens, int completionTokens, int cachedTokens, int preemptions) {
+            this(promptTokens, completionTokens, cachedTokens, preemptions, 0, 0, 0, 0);
+        }
+    }
 }

@@ -56,12 +56,29 @@ final class Http implements AutoCloseable {
                     throw new HubException(HubException.Kind.BAD_RESPONSE,
                             current + " answered " + s + " without a Location header");
                 }
-                current = current.resolve(location);
+                current = redirect(current, s, location);
                 continue;
             }
             return r;
         }
         throw new HubException(HubException.Kind.BAD_RESPONSE, uri + " redirected more than " + MAX_REDIRECTS + " times");
+    }
+
+    /** Where a redirect goes: an http(s) URL, or a HubException (a bad Location was an unchecked exception, found by fuzzing). */
+    private static URI redirect(URI from, int status, String location) {
+        URI next;
+        try {
+            next = from.resolve(location);
+        } catch (IllegalArgumentException e) {
+            throw new HubException(HubException.Kind.BAD_RESPONSE,
+                    from + " answered " + status + " with an invalid Location header '" + location + "'");
+        }
+        String scheme = next.getScheme();
+        if (next.getHost() == null || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))) {
+            throw new HubException(HubException.Kind.BAD_RESPONSE,
+                    from + " redirected to '" + location + "', which is not an http(s) URL");
+        }
+        return next;
     }
 
     private HttpResponse<InputStream> send(HttpRequest request) throws IOException {

@@ -6,7 +6,6 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
@@ -244,7 +243,7 @@ public final class ImageDecoder {
             }
         }
         ImageReader reader = readers.next();
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+        try (ImageInputStream in = new BoundedImageInput(data)) {
             reader.setInput(in, true, true);
             // the first frame's own size (a GIF frame may be larger than its logical screen): checked before read
             // allocates it; the screen size was checked by the caller, so this refuses only, it does not warn twice

@@ -464,6 +464,10 @@ final class JpegDecoder {
             if (found == null) {
                 throw error("scan names component id " + id + ", which the frame does not have");
             }
+            if (t >> 4 > 3 || (t & 15) > 3) {
+                throw error("scan gives component " + id + " Huffman tables DC " + (t >> 4) + " / AC " + (t & 15)
+                        + ", expected 0 to 3");
+            }
             found.dc = dcTables[t >> 4];
             found.ac = acTables[t & 15];
             scomps[i] = found;

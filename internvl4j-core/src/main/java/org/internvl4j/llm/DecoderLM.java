@@ -185,7 +185,7 @@ public final class DecoderLM implements CausalLM {
         return config;
     }
 
-    /** A new, empty sequence state with room for this many tokens before it grows. */
+    /** A new, empty sequence state; its KV blocks come from a private pool as it grows (capacity is a hint only). */
     @Override
     public KvCache newCache(int capacity) {
         return new KvCache(config, capacity);
@@ -250,29 +250,31 @@ public final class DecoderLM implements CausalLM {
             for (int r = 0; r < n; r++) cache.rope().cosSin(past + r, cos, sin, (start[s] + r) * half);
         }
 
-        // Long prefills run in chunks of rows through the whole stack: a later chunk attends to the keys an
-        // earlier one cached, which is exactly causal attention, and bounds the activation memory.
-        for (int c0 = 0; c0 < rows; c0 += PREFILL_CHUNK) {
-            int c1 = Math.min(rows, c0 + PREFILL_CHUNK);
-            if (c0 == 0 && c1 == rows) {
-                stack(x, start, caches, tokens, cos, sin);
-                break;
+        // Long prefills run in chunks through the whole stack: a later chunk attends to the keys an earlier one
+        // cached, which is exactly causal attention, and bounds the activation memory. The chunks are cut at
+        // multiples of PREFILL_CHUNK of each sequence's own rows, so a sequence is computed the same way
+        // whatever else is in the batch; pieces of several sequences share a pass up to PREFILL_CHUNK rows.
+        int longest = 0;
+        for (int s = 0; s < seqs; s++) longest = Math.max(longest, start[s + 1] - start[s]);
+        if (longest <= PREFILL_CHUNK && rows <= PREFILL_CHUNK) {
+            stack(x, start, caches, tokens, cos, sin);
+        } else {
+            for (int c0 = 0; c0 < longest; c0 += PREFILL_CHUNK) {
+                List<Integer> pass = new ArrayList<>();
+                int passRows = 0;
+                for (int s = 0; s <= seqs; s++) {
+                    int n = s < seqs ? Math.max(0, Math.min(PREFILL_CHUNK, start[s + 1] - start[s] - c0)) : 0;
+                    if (!pass.isEmpty() && (s == seqs || passRows + n > PREFILL_CHUNK)) {
+                        runPass(pass, c0, x, start, caches, tokens, cos, sin);
+                        pass.clear();
+                        passRows = 0;
+                    }
+                    if (n > 0) {
+                        pass.add(s);
+                        passRows += n;
+                    }
+                }
             }
-            List<KvCache> chunkCaches = new ArrayList<>();
-            List<int[]> chunkIds = new ArrayList<>();
-            int[] chunkStart = {0};
-            for (int s = 0; s < seqs; s++) {
-                int from = Math.max(c0, start[s]), to = Math.min(c1, start[s + 1]);
-                if (from >= to) continue;
-                chunkCaches.add(caches.get(s));
-                chunkIds.add(Arrays.copyOfRange(tokens.get(s), from - start[s], to - start[s]));
-                chunkStart = Arrays.copyOf(chunkStart, chunkStart.length + 1);
-                chunkStart[chunkStart.length - 1] = chunkStart[chunkStart.length - 2] + (to - from);
-            }
-            float[] xc = Arrays.copyOfRange(x, c0 * d, c1 * d);
-            stack(xc, chunkStart, chunkCaches, chunkIds, Arrays.copyOfRange(cos, c0 * half, c1 * half),
-                    Arrays.copyOfRange(sin, c0 * half, c1 * half));
-            System.arraycopy(xc, 0, x, c0 * d, xc.length);
         }
 
         // final norm and head, only on the rows that need logits
@@ -282,6 +284,34 @@ public final class DecoderLM implements CausalLM {
         float[] logits = new float[picked.length * config.vocabSize()];
         MatMul.matMul(output, h, picked.length, logits);
         return logits;
+    }
+
+    /** Rows [c0, c0 + PREFILL_CHUNK) of each sequence in pass (indices into caches) through the stack, x updated in place. */
+    private void runPass(List<Integer> pass, int c0, float[] x, int[] start, List<KvCache> caches, List<int[]> tokens,
+                         float[] cos, float[] sin) {
+        int d = config.hiddenSize(), half = config.headDim() / 2;
+        int[] chunkStart = new int[pass.size() + 1];
+        List<KvCache> chunkCaches = new ArrayList<>();
+        List<int[]> chunkIds = new ArrayList<>();
+        for (int i = 0; i < pass.size(); i++) {
+            int s = pass.get(i), n = Math.min(PREFILL_CHUNK, start[s + 1] - start[s] - c0);
+            chunkStart[i + 1] = chunkStart[i] + n;
+            chunkCaches.add(caches.get(s));
+            chunkIds.add(Arrays.copyOfRange(tokens.get(s), c0, c0 + n));
+        }
+        int rows = chunkStart[pass.size()];
+        float[] xc = new float[rows * d], cc = new float[rows * half], sc = new float[rows * half];
+        for (int i = 0; i < pass.size(); i++) {
+            int from = start[pass.get(i)] + c0, n = chunkStart[i + 1] - chunkStart[i];
+            System.arraycopy(x, from * d, xc, chunkStart[i] * d, n * d);
+            System.arraycopy(cos, from * half, cc, chunkStart[i] * half, n * half);
+            System.arraycopy(sin, from * half, sc, chunkStart[i] * half, n * half);
+        }
+        stack(xc, chunkStart, chunkCaches, chunkIds, cc, sc);
+        for (int i = 0; i < pass.size(); i++) {
+            int from = start[pass.get(i)] + c0, n = chunkStart[i + 1] - chunkStart[i];
+            System.arraycopy(xc, chunkStart[i] * d, x, from * d, n * d);
+        }
     }
 
     /**
@@ -354,13 +384,13 @@ public final class DecoderLM implements CausalLM {
         float[] q = sc.q();
         for (int s = 0; s < caches.size(); s++) {
             KvCache cache = caches.get(s);
-            float[] keys = cache.keys(index), values = cache.values(index);
-            int past = cache.length();
+            int past = cache.length(), bt = cache.blockTokens();
             for (int r = start[s]; r < start[s + 1]; r++) {
-                int pos = past + r - start[s];
-                splitWqkv(qkv, r * qkvDim, q, r * qDim, keys, pos * kvDim, values, pos * kvDim);
+                int pos = past + r - start[s], at = pos % bt * kvDim;
+                float[] keys = cache.keyBlock(index, pos / bt), values = cache.valueBlock(index, pos / bt);
+                splitWqkv(qkv, r * qkvDim, q, r * qDim, keys, at, values, at);
                 for (int head = 0; head < h; head++) Rope.rotateHalf(q, r * qDim + head * hd, hd, cos, sin, r * half);
-                for (int head = 0; head < kv; head++) Rope.rotateHalf(keys, pos * kvDim + head * hd, hd, cos, sin, r * half);
+                for (int head = 0; head < kv; head++) Rope.rotateHalf(keys, at + head * hd, hd, cos, sin, r * half);
             }
         }
 
@@ -394,15 +424,19 @@ public final class DecoderLM implements CausalLM {
     private void attendBlocked(KvCache cache, int layer, float[] q, int r0, int r1, float[] out) {
         int hd = config.headDim(), g = config.groups(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
         int n = r1 - r0, past = cache.length(), total = past + n, m = g * n;
-        float[] keys = cache.keys(layer), values = cache.values(layer);
+        int bt = cache.blockTokens();
         float scale = (float) Math.sqrt(hd);
         float[] kh = new float[total * hd], vt = new float[hd * total], qg = new float[m * hd], scores = new float[m * total], og = new float[m * hd];
         F32Weight qw = new F32Weight(MemorySegment.ofArray(qg), m, hd), sw = new F32Weight(MemorySegment.ofArray(scores), m, total);
         for (int kvHead = 0; kvHead < config.numKeyValueHeads(); kvHead++) {
             int kvOff = kvHead * hd;
-            for (int k = 0; k < total; k++) {
-                System.arraycopy(keys, k * kvDim + kvOff, kh, k * hd, hd);
-                for (int e = 0; e < hd; e++) vt[e * total + k] = values[k * kvDim + kvOff + e];
+            for (int b = 0, k0 = 0; k0 < total; b++, k0 += bt) { // gather this head's keys and values block by block
+                float[] keys = cache.keyBlock(layer, b), values = cache.valueBlock(layer, b);
+                for (int k = k0, end = Math.min(total, k0 + bt); k < end; k++) {
+                    int at = (k - k0) * kvDim + kvOff;
+                    System.arraycopy(keys, at, kh, k * hd, hd);
+                    for (int e = 0; e < hd; e++) vt[e * total + k] = values[at + e];
+                }
             }
             for (int j = 0; j < g; j++) {
                 int head = kvHead * g + j;
@@ -430,16 +464,22 @@ public final class DecoderLM implements CausalLM {
     private void attendHead(KvCache cache, int layer, int head, float[] q, int r0, int r1, float[] out) {
         int hd = config.headDim(), qDim = config.numAttentionHeads() * hd, kvDim = cache.kvDim();
         int kvOff = head / config.groups() * hd; // query head h reads kv head h / G
-        float[] keys = cache.keys(layer), values = cache.values(layer);
+        int bt = cache.blockTokens();
         float scale = (float) Math.sqrt(hd);
         int past = cache.length();
         float[] scores = new float[past + r1 - r0];
         for (int r = r0; r < r1; r++) {
             int len = past + r - r0 + 1; // causal: keys 0 .. pos
             int off = r * qDim + head * hd;
-            for (int k = 0; k < len; k++) scores[k] = Ops.dot(q, off, keys, k * kvDim + kvOff, hd) / scale;
+            for (int b = 0, k0 = 0; k0 < len; b++, k0 += bt) {
+                float[] keys = cache.keyBlock(layer, b);
+                for (int k = k0, end = Math.min(len, k0 + bt); k < end; k++) scores[k] = Ops.dot(q, off, keys, (k - k0) * kvDim + kvOff, hd) / scale;
+            }
             Softmax.softmax(scores, 0, len); // fp32 softmax, as the reference upcasts
-            for (int k = 0; k < len; k++) Ops.axpy(scores[k], values, k * kvDim + kvOff, out, off, hd);
+            for (int b = 0, k0 = 0; k0 < len; b++, k0 += bt) {
+                float[] values = cache.valueBlock(layer, b);
+                for (int k = k0, end = Math.min(len, k0 + bt); k < end; k++) Ops.axpy(scores[k], values, (k - k0) * kvDim + kvOff, out, off, hd);
+            }
         }
     }
 

@@ -5,50 +5,85 @@ import org.internvl4j.checkpoint.LlmConfig;
 
 /**
  * The state of one sequence: its tokens so far, the rotated keys and the values of every layer, and its
- * own {@link RopeState}. Made by {@link CausalLM#newCache()}; mutated only by {@link CausalLM#forward}
- * (which appends) and {@link #truncate}. Not thread-safe: one forward at a time per cache. Kept across
- * turns, it lets a session prefill only its new tokens.
+ * own {@link RopeState}. Made by {@link CausalLM#newCache()} (blocks from a private, unbounded pool) or
+ * {@link KvBlockPool#newCache()} (blocks from a shared pool with a budget); mutated only by
+ * {@link CausalLM#forward} (which appends) and {@link #truncate}. Not thread-safe: one forward at a time per
+ * cache. Kept across turns, it lets a session prefill only its new tokens.
+ *
+ * <p>Keys and values live in fixed-size blocks ({@link KvBlockPool.Block}): position p is row p % B of block
+ * p / B. Growing takes more blocks and never copies what is held. A {@link #fork} shares the full blocks of
+ * the prefix it keeps (they are never written again: positions are only appended) and copies the last,
+ * partial one, which both caches go on writing.
  */
 public final class KvCache {
+    private final KvBlockPool pool;
     private final int layers;
     private final int kvDim;
+    private final int blockTokens;
     private final RopeState rope;
-    private float[][] keys;   // (layer) [capacity, kvHeads * headDim]
-    private float[][] values; // (layer) [capacity, kvHeads * headDim]
-    private int[] tokens;
+    private KvBlockPool.Block[] blocks = new KvBlockPool.Block[4];
+    private int blockCount;
+    private int[] tokens = new int[16]; // ids only (4 bytes a token): grown by doubling
     private int length;
 
+    /** A cache with its own unbounded pool; initialCapacity is a hint only (blocks are taken as needed). */
     KvCache(LlmConfig c, int initialCapacity) {
-        this.layers = c.numHiddenLayers();
-        this.kvDim = c.numKeyValueHeads() * c.headDim();
-        this.rope = new RopeState(c);
-        int cap = Math.max(16, initialCapacity);
-        long maxHeap = Runtime.getRuntime().maxMemory();
-        if (cap * bytesPerToken() > maxHeap) throw new KvCacheMemoryException(cap, cap, cap * bytesPerToken(), maxHeap);
-        if ((long) cap * kvDim > Integer.MAX_VALUE - 8) cap = Math.max(16, (Integer.MAX_VALUE - 8) / kvDim);
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
-        allocate(keys, values, cap, cap);
-        this.tokens = new int[cap];
+        this(KvBlockPool.unbounded(c));
     }
 
-    private KvCache(KvCache o) {
+    KvCache(KvBlockPool pool) {
+        this.pool = pool;
+        this.layers = pool.layers();
+        this.kvDim = pool.kvDim();
+        this.blockTokens = pool.blockTokens();
+        this.rope = new RopeState(pool.config());
+    }
+
+    private KvCache(KvCache o, int keep, KvBlockPool.Block partialCopy) {
+        this.pool = o.pool;
         this.layers = o.layers;
         this.kvDim = o.kvDim;
+        this.blockTokens = o.blockTokens;
         this.rope = o.rope.copy();
-        this.length = o.length;
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
-        for (int l = 0; l < layers; l++) {
-            keys[l] = o.keys[l].clone();
-            values[l] = o.values[l].clone();
+        this.length = keep;
+        this.tokens = Arrays.copyOf(o.tokens, Math.max(16, keep));
+        int full = keep / blockTokens;
+        this.blocks = new KvBlockPool.Block[Math.max(4, full + 1)];
+        for (int i = 0; i < full; i++) {
+            pool.retain(o.blocks[i]);
+            blocks[i] = o.blocks[i];
         }
-        this.tokens = o.tokens.clone();
+        blockCount = full;
+        if (partialCopy != null) {
+            int rows = (keep - full * blockTokens) * kvDim;
+            KvBlockPool.Block src = o.blocks[full];
+            for (int l = 0; l < layers; l++) {
+                System.arraycopy(src.keys[l], 0, partialCopy.keys[l], 0, rows);
+                System.arraycopy(src.values[l], 0, partialCopy.values[l], 0, rows);
+            }
+            blocks[blockCount++] = partialCopy;
+        }
     }
 
-    /** A deep copy (e.g. to fork a conversation). */
+    /** A copy to continue independently (e.g. to fork a conversation); its blocks come from the same pool. */
     public KvCache copy() {
-        return new KvCache(this);
+        KvCache c = tryFork(length);
+        if (c == null) throw exhausted(1);
+        return c;
+    }
+
+    /**
+     * A cache holding the first keep positions of this one (and this one's RoPE state), sharing its full blocks;
+     * null if the block for a partial last one cannot be taken from the pool.
+     */
+    public KvCache tryFork(int keep) {
+        if (keep < 0 || keep > length) throw new IllegalArgumentException("fork(" + keep + ") of a cache of " + length + " tokens");
+        KvBlockPool.Block partial = null;
+        if (keep % blockTokens != 0) {
+            partial = pool.tryTake();
+            if (partial == null) return null;
+        }
+        return new KvCache(this, keep, partial);
     }
 
     /** Tokens held (positions 0 .. length-1). */
@@ -61,10 +96,71 @@ public final class KvCache {
         return Arrays.copyOf(tokens, length);
     }
 
-    /** Drops everything from position n on (the RoPE state stays as it was, like the official model's). */
+    /**
+     * Drops everything from position n on (the RoPE state stays as it was, like the official model's) and gives
+     * back the blocks past it. A shared block that the next append would write is copied first.
+     */
     public void truncate(int n) {
         if (n < 0 || n > length) throw new IllegalArgumentException("truncate(" + n + ") on a cache of " + length + " tokens");
         length = n;
+        trim();
+        int last = n / blockTokens;
+        if (n % blockTokens != 0 && pool.refs(blocks[last]) > 1) {
+            KvBlockPool.Block own = pool.tryTake();
+            if (own == null) throw exhausted(1);
+            KvBlockPool.Block shared = blocks[last];
+            for (int l = 0; l < layers; l++) {
+                System.arraycopy(shared.keys[l], 0, own.keys[l], 0, (n % blockTokens) * kvDim);
+                System.arraycopy(shared.values[l], 0, own.values[l], 0, (n % blockTokens) * kvDim);
+            }
+            pool.release(shared);
+            blocks[last] = own;
+        }
+    }
+
+    /** Gives back the blocks past the last position held (those taken ahead for tokens not yet appended). */
+    public void trim() {
+        int keep = (length + blockTokens - 1) / blockTokens;
+        while (blockCount > keep) {
+            pool.release(blocks[--blockCount]);
+            blocks[blockCount] = null;
+        }
+    }
+
+    /** Gives back every block and forgets the tokens (the RoPE state stays). */
+    public void release() {
+        length = 0;
+        trim();
+    }
+
+    /** Blocks held now. */
+    public int blockCount() {
+        return blockCount;
+    }
+
+    /** Block i (for accounting: shared blocks are the same object in every cache that holds them). */
+    public Object block(int i) {
+        if (i < 0 || i >= blockCount) throw new IndexOutOfBoundsException("block " + i + " of " + blockCount);
+        return blocks[i];
+    }
+
+    /** The pool the blocks come from. */
+    public KvBlockPool pool() {
+        return pool;
+    }
+
+    /**
+     * Takes blocks until positions [0, tokens) have room; false (keeping the blocks taken) if the pool runs out.
+     */
+    public boolean tryReserve(long tokens) {
+        checkSize(tokens);
+        while ((long) blockCount * blockTokens < tokens) {
+            KvBlockPool.Block b = pool.tryTake();
+            if (b == null) return false;
+            if (blockCount == blocks.length) blocks = Arrays.copyOf(blocks, blocks.length * 2);
+            blocks[blockCount++] = b;
+        }
+        return true;
     }
 
     /** The RoPE base this sequence uses now (it changes past max_position_embeddings with dynamic NTK). */
@@ -84,78 +180,47 @@ public final class KvCache {
         return kvDim;
     }
 
-    float[] keys(int layer) {
-        return keys[layer];
+    int blockTokens() {
+        return blockTokens;
     }
 
-    float[] values(int layer) {
-        return values[layer];
+    /** Keys of layer at block b: [blockTokens, kvDim]. */
+    float[] keyBlock(int layer, int b) {
+        return blocks[b].keys[layer];
     }
 
-    /**
-     * Makes room for n more tokens now, so that a forward that appends them allocates nothing.
-     *
-     * @throws KvCacheMemoryException when the heap cannot hold them (the cache is left as it was)
-     */
-    public void reserve(int n) {
-        ensureCapacity(n);
+    float[] valueBlock(int layer, int b) {
+        return blocks[b].values[layer];
     }
 
-    /** Makes room for n more tokens. */
+    /** Makes room for n more tokens (more blocks; nothing held moves). */
     void ensureCapacity(int n) {
         long need = (long) length + n;
-        if (need * kvDim <= keys[0].length && need <= tokens.length) return;
-        long cap = Math.max(need, 2L * tokens.length);
-        if (cap * kvDim > Integer.MAX_VALUE - 8) cap = Math.max(need, (Integer.MAX_VALUE - 8) / kvDim);
+        if (!tryReserve(need)) throw exhausted(need - (long) blockCount * blockTokens);
+        if (need > tokens.length) tokens = Arrays.copyOf(tokens, (int) Math.max(need, Math.min(Integer.MAX_VALUE - 8, 2L * tokens.length)));
+    }
+
+    private void checkSize(long need) {
+        // attention gathers a head's keys of the whole sequence into one array
         if (need * kvDim > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("KV cache of " + need + " tokens x " + kvDim + " floats exceeds a Java array");
         }
-        long bytes = cap * bytesPerToken(), maxHeap = Runtime.getRuntime().maxMemory();
-        if (bytes > maxHeap) throw new KvCacheMemoryException(need, cap, bytes, maxHeap);
-        // one layer at a time, so the old arrays go as the new ones come (the peak is the cache and one layer, not
-        // two caches), last layer first: layer 0's length is the capacity the check above reads, so a failure on
-        // the way leaves a cache that still says its old capacity, and the next call grows the rest again
-        try {
-            int len = (int) (cap * kvDim);
-            for (int l = layers - 1; l >= 0; l--) {
-                if (keys[l].length < len) keys[l] = Arrays.copyOf(keys[l], len);
-                if (values[l].length < len) values[l] = Arrays.copyOf(values[l], len);
-            }
-            if (tokens.length < cap) tokens = Arrays.copyOf(tokens, (int) cap);
-        } catch (OutOfMemoryError e) {
-            throw new KvCacheMemoryException(need, cap, bytes, maxHeap);
-        }
     }
 
-    /**
-     * Fills k and v with arrays of cap tokens, or fails with a {@link KvCacheMemoryException} that says how much the
-     * context needs: at once when it exceeds the whole heap, else when the JVM runs out on the way (the arrays made
-     * so far are garbage then, so an OutOfMemoryError here leaves the heap as it was and is safe to turn into an error).
-     */
-    private void allocate(float[][] k, float[][] v, int cap, long tokensNeeded) {
-        long bytes = (long) cap * bytesPerToken();
-        long maxHeap = Runtime.getRuntime().maxMemory();
-        if (bytes > maxHeap) throw new KvCacheMemoryException(tokensNeeded, cap, bytes, maxHeap);
-        try {
-            for (int l = 0; l < layers; l++) {
-                k[l] = new float[cap * kvDim];
-                v[l] = new float[cap * kvDim];
-            }
-        } catch (OutOfMemoryError e) {
-            Arrays.fill(k, null);
-            Arrays.fill(v, null);
-            throw new KvCacheMemoryException(tokensNeeded, cap, bytes, maxHeap);
-        }
+    private IllegalStateException exhausted(long tokensShort) {
+        return new IllegalStateException("the KV block pool is exhausted: " + pool.used() + " of " + pool.capacity()
+                + " blocks of " + blockTokens + " tokens are in use, " + tokensShort + " more tokens do not fit");
     }
 
     /** Records n appended tokens (after their keys and values were written at length..length+n-1). */
     void commit(int[] ids, int n) {
+        if ((long) length + n > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(length + n, 2 * tokens.length));
         System.arraycopy(ids, 0, tokens, length, n);
         length += n;
     }
 
     /** Bytes of float32 keys and values per token, all layers. */
     public long bytesPerToken() {
-        return 2L * layers * kvDim * Float.BYTES;
+        return pool.bytesPerToken();
     }
 }

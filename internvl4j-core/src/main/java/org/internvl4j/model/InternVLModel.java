@@ -43,7 +43,15 @@ public final class InternVLModel implements AutoCloseable {
 
     /** As {@link #load(Path)}, with the weights held as mode says (copied into anonymous memory or mapped). */
     public static InternVLModel load(Path dir, WeightMemory.Mode mode) {
-        Checkpoint ckpt = Checkpoint.open(dir, true, mode);
+        return load(dir, mode, org.internvl4j.checkpoint.Quantization.fromSystemProperty());
+    }
+
+    /**
+     * As {@link #load(Path, WeightMemory.Mode)}, quantizing the language model's linear weights at load to
+     * {@code quantizeTo} (Q8_0 or Q4_0; null keeps them as stored; see {@link Checkpoint#open(Path, boolean, WeightMemory.Mode, org.internvl4j.tensor.DType)}).
+     */
+    public static InternVLModel load(Path dir, WeightMemory.Mode mode, org.internvl4j.tensor.DType quantizeTo) {
+        Checkpoint ckpt = Checkpoint.open(dir, true, mode, quantizeTo);
         try {
             InternVLConfig c = ckpt.config();
             InternViT vision = InternViT.load(ckpt, c.forceImageSize(), c.selectLayer());

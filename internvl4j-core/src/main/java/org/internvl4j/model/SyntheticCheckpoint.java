@@ -39,7 +39,17 @@ public final class SyntheticCheckpoint {
     public record Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
                        int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
                        int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes,
-                       String llmArchitecture, boolean tiedHead, String template) {
+                       String llmArchitecture, boolean tiedHead, String template, boolean vision6b) {
+        /** With InternViT-300M's norms (layer_norm, qkv bias, no qk-normalization). */
+        public Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
+                    int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
+                    int vocab, int maxPositionEmbeddings, double ropeTheta, double ntkFactor, long shardBytes,
+                    String llmArchitecture, boolean tiedHead, String template) {
+            this(visionHidden, visionLayers, visionHeads, visionIntermediate, llmHidden, llmLayers, llmHeads, llmKvHeads,
+                    llmIntermediate, vocab, maxPositionEmbeddings, ropeTheta, ntkFactor, shardBytes, llmArchitecture, tiedHead,
+                    template, false);
+        }
+
         /** An InternLM2 model (untied head, internlm2-chat). */
         public Spec(int visionHidden, int visionLayers, int visionHeads, int visionIntermediate,
                     int llmHidden, int llmLayers, int llmHeads, int llmKvHeads, int llmIntermediate,
@@ -75,20 +85,31 @@ public final class SyntheticCheckpoint {
                 LlmArchitecture.PHI3.name(), false, "phi3-chat");
     }
 
+    /**
+     * InternVL2-26B: InternViT-6B-448px-V1-5 (3200 hidden, 45 layers, 25 heads, MLP 12800, rms_norm, qk-normalization,
+     * no qkv bias) + internlm2-chat-20b (6144 hidden, 48 layers, 48 heads / 8 kv, MLP 16384, dynamic NTK x2). About
+     * 25.5 B parameters: 51 GB of bf16 weights.
+     */
+    public static Spec internVL2_26B() {
+        return new Spec(3200, 45, 25, 12800, 6144, 48, 48, 8, 16384, 92553, 32768, 1_000_000, 2.0, 4L << 30,
+                LlmArchitecture.INTERNLM2.name(), false, "internlm2-chat", true);
+    }
+
     /** The config.json a spec writes, parsed (for sizes without writing). */
     static InternVLConfig configOf(Spec s) {
         return InternVLConfig.fromJson("synthetic config", config(Json.mapper(), s));
     }
 
-    /** The preset of a --like name: internvl2-1b, -2b, -4b or -8b. */
+    /** The preset of a --like name: internvl2-1b, -2b, -4b, -8b or -26b. */
     public static Spec like(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "internvl2-1b" -> internVL2_1B();
             case "internvl2-2b" -> internVL2_2B();
             case "internvl2-4b" -> internVL2_4B();
             case "internvl2-8b" -> internVL2_8B();
+            case "internvl2-26b" -> internVL2_26B();
             default -> throw new IllegalArgumentException("unknown model '" + name + "' (known: internvl2-1b, internvl2-2b, "
-                    + "internvl2-4b, internvl2-8b; the 26B and larger ones need InternViT-6B and more disk than a benchmark host has)");
+                    + "internvl2-4b, internvl2-8b, internvl2-26b)");
         };
     }
 
@@ -177,8 +198,8 @@ public final class SyntheticCheckpoint {
         v.putArray("architectures").add("InternVisionModel");
         v.put("model_type", "intern_vit_6b").put("hidden_size", s.visionHidden).put("num_hidden_layers", s.visionLayers)
                 .put("num_attention_heads", s.visionHeads).put("intermediate_size", s.visionIntermediate)
-                .put("image_size", 448).put("patch_size", 14).put("norm_type", "layer_norm").put("qkv_bias", true)
-                .put("qk_normalization", false).put("layer_norm_eps", 1e-6).put("hidden_act", "gelu").put("num_channels", 3);
+                .put("image_size", 448).put("patch_size", 14).put("norm_type", s.vision6b ? "rms_norm" : "layer_norm")
+                .put("qkv_bias", !s.vision6b).put("qk_normalization", s.vision6b).put("layer_norm_eps", 1e-6).put("hidden_act", "gelu").put("num_channels", 3);
         ObjectNode l = c.putObject("llm_config");
         ArrayNode arch = l.putArray("architectures");
         LlmArchitecture a = LlmArchitecture.of(s.llmArchitecture);

@@ -2,6 +2,7 @@ package org.internvl4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -21,6 +22,11 @@ final class VectorLoads {
     /** Half as many bits as F, so its L shorts widen to one float vector. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /**
+     * L bytes, which widen to one float vector: how the quantized kernels read blocks. There is no
+     * 32-bit shape, so at 128 bits (L = 4) it is null and those kernels take their scalar path.
+     */
+    static final VectorSpecies<Byte> B = F.vectorBitSize() >= 256 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorLoads() {
@@ -117,6 +123,40 @@ final class VectorLoads {
             // keys and scores), and vector loads that see heap and mapped segments alike are no
             // longer intrinsified, which made every BF16 product after them ~3.5x slower.
             case F32Weight f -> MemorySegment.copy(s, Weight.F32_LE, e0 * 4, dst, dOff, len);
+            case Q8Weight q -> widenBlocks(q, row, c0, dst, dOff, len);
+            case Q4Weight q -> widenBlocks(q, row, c0, dst, dOff, len);
         }
+    }
+
+    /** Dequantizes w[row, c0 .. c0 + len) of a block-quantized weight: whole blocks in vectors, any ragged ends by get. */
+    private static void widenBlocks(Weight w, int row, int c0, float[] dst, int dOff, int len) {
+        int c = c0, end = c0 + len;
+        int firstBlock = Math.min(end, (c0 + 31) / 32 * 32);
+        for (; c < firstBlock; c++) dst[dOff + c - c0] = w.get(row, c);
+        if (B != null) {
+            MemorySegment s = w.segment();
+            int bytes = w.dtype().blockBytes();
+            long rowBase = (long) row * (w.cols() / 32) * bytes;
+            boolean q8 = w instanceof Q8Weight;
+            for (; c + 32 <= end; c += 32) {
+                long o = rowBase + (long) (c / 32) * bytes;
+                float d = Float.float16ToFloat(s.get(Weight.I16_LE, o));
+                int at = dOff + c - c0;
+                if (q8) {
+                    for (int j = 0; j < 32; j += L) {
+                        ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
+                                .mul(d).intoArray(dst, at + j);
+                    }
+                } else {
+                    for (int j = 0; j < 16; j += L) {
+                        ByteVector p = ByteVector.fromMemorySegment(B, s, o + 2 + j, LE);
+                        ((FloatVector) p.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, at + j);
+                        ((FloatVector) p.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                                .mul(d).intoArray(dst, at + 16 + j);
+                    }
+                }
+            }
+        }
+        for (; c < end; c++) dst[dOff + c - c0] = w.get(row, c);
     }
 }

@@ -7,8 +7,9 @@ import java.lang.foreign.ValueLayout;
  * A row-major matrix [rows, cols] of weights that lives in a memory segment (usually a view over a
  * memory-mapped safetensors file; weights are never copied). One storage format, one class.
  * Linear layers store [out, in] and compute y = x W^T, so a row is one output feature.
+ * A row of a block-quantized weight ({@link Q8Weight}, {@link Q4Weight}) is cols / 32 blocks back to back.
  */
-public sealed interface Weight permits F32Weight, Bf16Weight, F16Weight {
+public sealed interface Weight permits F32Weight, Bf16Weight, F16Weight, Q8Weight, Q4Weight {
 
     ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -24,9 +25,19 @@ public sealed interface Weight permits F32Weight, Bf16Weight, F16Weight {
     /** Element (r, c) widened to float. For tests and cold paths only. */
     float get(int r, int c);
 
+    /** Bytes of one row of {@code cols} elements of this type (whole blocks; see {@link DType#byteSize}). */
+    static long rowBytes(DType dtype, int cols) {
+        if (dtype.quantized() && cols % dtype.blockSize() != 0) {
+            throw new IllegalArgumentException(dtype + " weights need a column count that is a multiple of " + dtype.blockSize()
+                    + " (whole blocks per row), got " + cols);
+        }
+        return dtype.byteSize(cols);
+    }
+
     /** Wraps a segment holding rows*cols elements of the given type. */
     static Weight of(DType dtype, MemorySegment segment, int rows, int cols) {
-        long need = (long) rows * cols * dtype.bytes();
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException("weight shape [" + rows + ", " + cols + "] is negative");
+        long need = rows * rowBytes(dtype, cols);
         if (segment.byteSize() != need) {
             throw new IllegalArgumentException("weight [" + rows + ", " + cols + "] " + dtype + " needs " + need
                     + " bytes, segment has " + segment.byteSize());
@@ -35,6 +46,9 @@ public sealed interface Weight permits F32Weight, Bf16Weight, F16Weight {
             case F32 -> new F32Weight(segment, rows, cols);
             case BF16 -> new Bf16Weight(segment, rows, cols);
             case F16 -> new F16Weight(segment, rows, cols);
+            case Q8_0 -> new Q8Weight(segment, rows, cols);
+            case Q4_0 -> new Q4Weight(segment, rows, cols);
+            case U8 -> throw new IllegalArgumentException("U8 bytes are not a weight type; a quantized checkpoint names their format in config.json");
         };
     }
 

@@ -101,6 +101,24 @@ public final class SentencePieceProcessor {
         return new SentencePieceProcessor(SentencePieceModel.read(file));
     }
 
+    /**
+     * The same model with {@code normalizer_spec.add_dummy_prefix} false: what transformers' LlamaTokenizer loads
+     * when {@code legacy} is false (get_spm_processor merges that one field into the proto).
+     */
+    public SentencePieceProcessor withoutDummyPrefix() {
+        SentencePieceModel.NormalizerSpec n = model.normalizerSpec();
+        if (!n.addDummyPrefix()) return this;
+        SentencePieceModel.NormalizerSpec off = new SentencePieceModel.NormalizerSpec(n.name(), n.precompiledCharsmap(), false,
+                n.removeExtraWhitespaces(), n.escapeWhitespaces(), n.normalizationRuleTsv(), n.unknownFields());
+        return new SentencePieceProcessor(new SentencePieceModel(model.pieces(), model.trainerSpec(), off));
+    }
+
+    /** The byte a byte piece stands for, or -1 for any other piece. */
+    public int byteValue(int id) {
+        checkId(id);
+        return idToByte[id];
+    }
+
     static String byteToPiece(int b) {
         return String.format("<0x%02X>", b);
     }
@@ -373,6 +391,24 @@ public final class SentencePieceProcessor {
         return out.toString();
     }
 
+    /**
+     * {@code sp.decode(pieces)} on piece strings (DecodePieces): a string that is no piece of the vocabulary is kept as
+     * it is (SentencePiece's decoder returns an unknown piece's own text unless it is the unk piece itself).
+     */
+    public String decodePieces(List<String> pieceTexts) {
+        StringBuilder out = new StringBuilder();
+        Decoder d = new Decoder(out);
+        for (String p : pieceTexts) {
+            if (hasPiece(p)) {
+                d.accept(pieceToId(p));
+            } else {
+                d.acceptRaw(p);
+            }
+        }
+        d.finish();
+        return out.toString();
+    }
+
     /** Incremental form of {@link #decode(int[])}: text is appended as pieces arrive; bytes wait for their character. */
     final class Decoder {
         private final StringBuilder out;
@@ -405,6 +441,12 @@ public final class SentencePieceProcessor {
                     out.append(piece.replace('\u2581', ' '));
                 }
             }
+        }
+
+        /** A piece string that is not in the vocabulary: its own text, unchanged. */
+        void acceptRaw(String text) {
+            flushBytes();
+            out.append(text);
         }
 
         /** Emits the characters at the front of the byte buffer that more bytes cannot change. */

@@ -53,14 +53,17 @@ public interface Tokenizer {
     Map<String, Integer> addedTokens();
 
     /**
-     * Loads the tokenizer of a checkpoint or tokenizer folder: {@code tokenizer.model} means SentencePiece
-     * with InternLM2's Hugging Face rules (what InternVL2's {@code use_fast=False} loads, even when a
+     * Loads the tokenizer of a checkpoint or tokenizer folder: {@code tokenizer.model} means SentencePiece,
+     * under transformers' LlamaTokenizer rules ({@link LlamaTokenizer}: Phi-3, Yi) when tokenizer_config.json names
+     * {@code LlamaTokenizer} or {@code LlamaTokenizerFast} as its {@code tokenizer_class}, else with InternLM2's Hugging Face rules (what InternVL2's {@code use_fast=False} loads, even when a
      * tokenizer.json lies beside it); otherwise {@code tokenizer.json} (or a gzip'ed {@code tokenizer.json.gz})
      * means byte-level BPE; otherwise {@code vocab.json} + {@code merges.txt} mean the slow Qwen2Tokenizer layout
      * (see {@link ByteLevelBpeTokenizer#loadVocabAndMerges}).
      */
     static Tokenizer load(Path dir) {
-        if (Files.isRegularFile(dir.resolve("tokenizer.model"))) return InternLM2Tokenizer.load(dir);
+        if (Files.isRegularFile(dir.resolve("tokenizer.model"))) {
+            return isLlamaTokenizer(dir) ? LlamaTokenizer.load(dir) : InternLM2Tokenizer.load(dir);
+        }
         if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.json.gz"))) {
             return ByteLevelBpeTokenizer.load(dir);
         }
@@ -69,5 +72,18 @@ public interface Tokenizer {
         }
         throw new TokenizerException("tokenizer.model not found: " + dir.resolve("tokenizer.model") + "; nor is there a"
                 + " tokenizer.json or vocab.json + merges.txt (byte-level BPE): not a tokenizer folder");
+    }
+
+    /** Whether the folder's tokenizer_config.json names transformers' Llama tokenizer class. */
+    private static boolean isLlamaTokenizer(Path dir) {
+        Path cfg = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(cfg)) return false;
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(cfg.toFile());
+            String cls = n == null ? "" : n.path("tokenizer_class").asText("");
+            return cls.equals("LlamaTokenizer") || cls.equals("LlamaTokenizerFast");
+        } catch (java.io.IOException e) {
+            throw new TokenizerException(cfg + ": not valid JSON: " + e.getMessage(), e);
+        }
     }
 }

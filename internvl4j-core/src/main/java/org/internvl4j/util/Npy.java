@@ -109,12 +109,15 @@ public final class Npy {
             headerLen = (b[8] & 0xFF) | ((b[9] & 0xFF) << 8);
             start = 10;
         } else if (major == 2 || major == 3) {
+            if (b.length < 12) {
+                throw new IllegalArgumentException(name + ": truncated .npy header");
+            }
             headerLen = ByteBuffer.wrap(b, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
             start = 12;
         } else {
             throw new IllegalArgumentException(name + ": .npy format version " + major + " is not supported");
         }
-        if (headerLen < 0 || start + headerLen > b.length) {
+        if (headerLen < 0 || headerLen > b.length - start) { // not start + headerLen: that can overflow
             throw new IllegalArgumentException(name + ": truncated .npy header");
         }
         String header = new String(b, start, headerLen, StandardCharsets.ISO_8859_1);
@@ -128,12 +131,14 @@ public final class Npy {
             throw new IllegalArgumentException(name + ": Fortran-order arrays are not supported");
         }
         String descr = d.group(1);
-        String[] parts = s.group(1).split(",");
-        int[] shape = Arrays.stream(parts).map(String::strip).filter(p -> !p.isEmpty()).mapToInt(Integer::parseInt)
-                .toArray();
+        int[] shape = shape(s.group(1), name);
         long n = 1;
         for (int x : shape) {
-            n *= x;
+            n *= x; // stays below 2^62: each factor and each partial product is checked against 2^31
+            if (n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape) + " has more than "
+                        + Integer.MAX_VALUE + " elements");
+            }
         }
         int itemSize = switch (descr) {
             case "<f4", "<i4" -> 4;
@@ -143,7 +148,7 @@ public final class Npy {
                     + " is not supported (expected <f4, <f8, <i4, <i8 or |u1)");
         };
         int dataStart = start + headerLen;
-        if (n > Integer.MAX_VALUE || dataStart + n * itemSize > b.length) {
+        if (dataStart + n * itemSize > b.length) {
             throw new IllegalArgumentException(name + ": data truncated: shape " + Arrays.toString(shape) + " of "
                     + descr + " needs " + n * itemSize + " bytes, file has " + (b.length - dataStart));
         }
@@ -160,5 +165,18 @@ public final class Npy {
             };
         }
         return new Array(shape, descr, out);
+    }
+
+    /** The dimensions in a header's shape tuple: each a non-negative int, or an error naming the file. */
+    private static int[] shape(String tuple, String name) {
+        return Arrays.stream(tuple.split(",")).map(String::strip).filter(p -> !p.isEmpty()).mapToInt(p -> {
+            try {
+                int d = Integer.parseInt(p);
+                if (d >= 0) return d;
+            } catch (NumberFormatException e) {
+                // reported below with the file's name
+            }
+            throw new IllegalArgumentException(name + ": shape entry '" + p + "' is not a dimension (a non-negative int)");
+        }).toArray();
     }
 }

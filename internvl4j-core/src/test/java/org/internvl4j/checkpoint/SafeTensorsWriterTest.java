@@ -37,7 +37,7 @@ class SafeTensorsWriterTest {
 
     /** Same float32 values in, same file out as the reference's write_safetensors (padding, order, rounding). */
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void writesTheSameBytesAsTheReference(DType dtype) throws IOException {
         float[] v = fixtureValues();
         float[] mat = java.util.Arrays.copyOf(v, 64);
@@ -49,7 +49,7 @@ class SafeTensorsWriterTest {
 
     /** The reference's files read back to the same float32 values that the reference's reader gives. */
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void readsTheReferenceFilesAsTheReferenceDoes(DType dtype) throws IOException {
         JsonNode expected = new ObjectMapper().readTree(resource("readback.json")).get(dtype.safetensorsName());
         Path file = tmp.resolve(dtype + ".safetensors");
@@ -100,12 +100,12 @@ class SafeTensorsWriterTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void roundTripsThroughTheReader(DType dtype) {
         float[] v = {0f, 1f, -2.5f, 0.15625f, 1024f, -0.0078125f};
         Path out = tmp.resolve("rt.safetensors");
         long bytes = new SafeTensorsWriter().add("w", dtype, new long[] {2, 3}, v).metadata(java.util.Map.of("k", "v")).write(out);
-        assertThat(bytes).isEqualTo(6L * dtype.bytes());
+        assertThat(bytes).isEqualTo(dtype.byteSize(6));
         try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
             assertThat(f.headerBytes() % 8).isZero();
             assertThat(f.metadata()).containsEntry("k", "v");

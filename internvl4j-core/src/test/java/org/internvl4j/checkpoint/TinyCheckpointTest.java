@@ -223,9 +223,9 @@ class TinyCheckpointTest {
         return TestData.shared().orElse(Path.of("shared"));
     }
 
-    /** make-tiny --arch qwen2, phi3 and llama reproduce the committed tiny-qwen2, tiny-phi3 and tiny-llama byte for byte. */
+    /** make-tiny --arch qwen2, phi3, llama and llama3 reproduce the committed tiny-qwen2, -phi3, -llama and -llama3 byte for byte. */
     @ParameterizedTest
-    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3", "LLAMA"})
+    @EnumSource(value = TinyCheckpoint.Variant.class, names = {"QWEN2", "PHI3", "LLAMA", "LLAMA3"})
     void theFamilyVariantsReproduceTheCommittedCheckpoints(TinyCheckpoint.Variant variant) throws IOException {
         Path dir = tmp.resolve(variant.name());
         InternVLConfig c = TinyCheckpoint.write(dir, TinyCheckpoint.Options.of(variant));
@@ -234,7 +234,13 @@ class TinyCheckpointTest {
             case PHI3 -> "Phi3ForCausalLM";
             default -> "LlamaForCausalLM";
         }));
-        assertThat(c.llm().vocabSize()).isEqualTo(variant == TinyCheckpoint.Variant.QWEN2 ? 256 + 3 + 9 : 512 + 9);
+        // Qwen2: 256 bytes + 3 chat tokens; Phi-3: 1536 pieces + its 11 chat tokens; Yi: 1536 pieces (ChatML among them); + 9 InternVL
+        assertThat(c.llm().vocabSize()).isEqualTo(switch (variant) {
+            case QWEN2 -> 256 + 3 + 9;
+            case PHI3 -> 1536 + 11 + 9;
+            case LLAMA3 -> 256 + 4 + 9;
+            default -> 1536 + 9;
+        });
         Path committed = org.internvl4j.testing.TestData.dir("tiny-models").resolve("tiny-" + variant.name().toLowerCase());
         try (var files = Files.list(committed)) {
             for (Path f : files.toList()) {

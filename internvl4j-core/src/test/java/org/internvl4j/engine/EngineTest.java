@@ -212,4 +212,84 @@ class EngineTest {
         assertThatThrownBy(() -> closed.submit(EngineRequest.text(prompt(1), SamplingParams.greedy(1, Set.of())), new Collect()))
                 .isInstanceOf(EngineFullException.class).hasMessageContaining("shut down");
     }
+
+    @Test
+    void pagedAttentionGivesTheLogitsOfAnUnpagedCacheBitForBit() {
+        var llm = model.llm();
+        // 3-token blocks: every attention row crosses block boundaries; one 16-token block holds the whole sequence
+        org.internvl4j.llm.KvCache paged = new org.internvl4j.llm.KvBlockPool(llm.config(), 3, 1000).newCache();
+        org.internvl4j.llm.KvCache whole = new org.internvl4j.llm.KvBlockPool(llm.config(), 64, 1).newCache();
+        int[] p = new int[40];
+        for (int i = 0; i < p.length; i++) p[i] = 300 + i * 13;
+        int[] head = java.util.Arrays.copyOf(p, 30);
+        assertThat(llm.forward(paged, head, null, -1, false)).containsExactly(llm.forward(whole, head, null, -1, false));
+        for (int i = 30; i < 40; i++) {
+            int[] one = {p[i]};
+            assertThat(llm.forward(paged, one, null, -1, true)).as("position " + i).containsExactly(llm.forward(whole, one, null, -1, true));
+        }
+        assertThat(paged.blockCount()).isEqualTo(14);
+        assertThat(whole.blockCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aPrefixHitSharesTheCachedBlocks() throws Exception {
+        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 4096))) {
+            int[] a = new int[40];
+            for (int i = 0; i < a.length; i++) a[i] = 300 + i * 7;
+            Collect first = new Collect();
+            e.submit(EngineRequest.text(a, SamplingParams.greedy(4, Set.of())), first);
+            first.await();
+            assertThat(e.stats().kvBlocksUsed()).isEqualTo(3); // 43 positions kept in the prefix cache
+            int[] b = java.util.Arrays.copyOf(a, 42);
+            b[40] = first.ids()[0] == 999 ? 998 : 999;
+            b[41] = 5;
+            Collect second = new Collect();
+            e.submit(EngineRequest.text(b, SamplingParams.greedy(1, Set.of())), second);
+            second.await();
+            EngineStats st = e.stats();
+            assertThat(st.prefixHits()).isEqualTo(1);
+            assertThat(st.prefixHitTokens()).isEqualTo(40);
+            assertThat(second.usage.cachedTokens()).isEqualTo(40);
+            // both entries stay: 3 blocks each, the first 2 (32 positions) shared, so 4 in the pool
+            assertThat(st.kvBlocksUsed()).isEqualTo(4);
+            assertThat(e.pool().used()).isEqualTo(4);
+            assertThat(st.kvBlocksCached()).isEqualTo(4);
+            // and the second request's token is the one it gets without the cache
+            int[] alone = new Generator(model).generate(GenerationRequest.text(b, SamplingParams.greedy(1, Set.of()))).tokenIds();
+            assertThat(second.ids()).containsExactly(alone);
+        }
+    }
+
+    @Test
+    void aRequestBiggerThanThePoolGetsAClearError() throws Exception {
+        long perToken = 2L * 3 * 2 * 16 * 4;
+        try (Engine e = new Engine(model, EngineOptions.defaults(perToken * 16 * 2, 4096))) { // 2 blocks of 16
+            assertThatThrownBy(() -> e.validate(EngineRequest.text(new int[40], SamplingParams.greedy(1, Set.of()))))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("needs 3 KV blocks but the whole KV cache has 2").hasMessageContaining("--kv-cache-gib");
+            // a prompt that fits but whose answer does not: it runs until the pool is full and ends with LENGTH
+            Collect c = new Collect();
+            e.submit(EngineRequest.text(prompt(1), SamplingParams.greedy(100, Set.of())), c);
+            assertThat(c.await()).isEqualTo(Finish.LENGTH);
+            assertThat(prompt(1).length + c.tokens.size()).isEqualTo(33); // 32 positions cached, and the last token
+        }
+    }
+
+    @Test
+    void theInProcessApiRunsOnTheModelsSharedEngine() throws Exception {
+        long before = chat.engine().stats().finished();
+        ChatRequest r = ChatRequest.of("hello").withMaxNewTokens(6);
+        ChatResult want = chat.chat(r);
+        assertThat(chat.engine().stats().finished()).isEqualTo(before + 1);
+        assertThat(chat.engine()).isSameAs(chat.engine());
+        // two threads at once: both on the one engine, each with the tokens it gets alone
+        CompletableFuture<ChatResult> other = CompletableFuture.supplyAsync(() -> chat.chat(r));
+        ChatResult mine = chat.chat(r);
+        assertThat(other.get(60, TimeUnit.SECONDS).tokenIds()).containsExactly(want.tokenIds());
+        assertThat(mine.tokenIds()).containsExactly(want.tokenIds());
+        assertThat(chat.engine().stats().finished()).isEqualTo(before + 3);
+        assertThat(want.timings().decodeTokens()).isEqualTo(want.tokenIds().length - 1);
+        assertThatThrownBy(() -> chat.engine(chat.engine().options().withMaxBatch(3))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already runs");
+    }
 }

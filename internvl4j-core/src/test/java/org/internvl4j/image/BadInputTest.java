@@ -75,6 +75,19 @@ class BadInputTest {
         }
     }
 
+    // Found by ImageFuzzTest#jpeg (crash-74e04b70...): a scan's table selector above 3 indexed past the four
+    // Huffman table slots (ArrayIndexOutOfBoundsException) instead of failing as a corrupt file.
+    @Test
+    void scanHuffmanTableSelectorsAbove3AreRefused() throws Exception {
+        byte[] j = Files.readAllBytes(Fixtures.source("jpeg_420.jpg"));
+        int sos = 0;
+        while (!((j[sos] & 0xFF) == 0xFF && (j[sos + 1] & 0xFF) == 0xDA)) sos++;
+        int id = j[sos + 5] & 0xFF;
+        j[sos + 6] = (byte) 0xA0; // first component: DC table 10, AC table 0
+        assertThatThrownBy(() -> ImageDecoder.decode(j, 1 << 20, "bad.jpg")).isInstanceOf(ImageException.class)
+                .hasMessage("JPEG bad.jpg: scan gives component " + id + " Huffman tables DC 10 / AC 0, expected 0 to 3");
+    }
+
     @Test
     void tooManyScansAreRefused() throws Exception {
         // repeat the last scan of a progressive file (a valid refinement scan) past the limit

@@ -46,13 +46,23 @@ class FamilyParityTest {
         MODELS.clear();
     }
 
-    /** Qwen2 cases (chat-level too); Phi-3 and Llama cases by ids (tiny-phi3 and tiny-llama have no tokenizer). */
+    /** Qwen2 cases (decoded as one batch too). */
     static Stream<String> cases() {
         return Stream.of("q_text", "q_tiles", "q_history");
     }
 
+    /**
+     * Every case made from a prompt text: Qwen2's, Phi-3's and Llama's (Yi) through their SentencePiece tokenizers, and
+     * Llama 3's through its byte-level tokenizer.json; v6_chat_image has an InternViT-6B-like tower (InternVL2-76B's
+     * structure scaled down).
+     */
+    static Stream<String> chatCases() {
+        return Stream.concat(cases(), Stream.of("p_chat", "p_chat_image", "l_chat", "l_chat_image", "l3_chat", "l3_chat_image", "v6_chat_image"));
+    }
+
+    /** Plus the Phi-3 and Llama cases made from ids (LongRoPE's factor switch, long prompts). */
     static Stream<String> allCases() {
-        return Stream.concat(cases(), Stream.of("p_short", "p_long", "p_image", "l_text", "l_image"));
+        return Stream.concat(chatCases(), Stream.of("p_short", "p_long", "p_image", "l_text", "l_image"));
     }
 
     record Case(String name, JsonNode json, InternVLModel model, int[] promptIds, float[] imageEmbeds, int ctx) {
@@ -129,12 +139,13 @@ class FamilyParityTest {
     }
 
     /**
-     * Through the chat layer: ChatModel.load picks the byte-level BPE tokenizer from tokenizer.json and the Hermes-2
-     * template from config.json; prompt text, prompt ids, 32 greedy tokens and chat()'s post-processed response equal
-     * the reference's.
+     * Through the chat layer: ChatModel.load picks the tokenizer from the checkpoint's files (byte-level BPE for Qwen2,
+     * transformers' LlamaTokenizer rules for the Phi-3 and Yi SentencePiece models) and the template from config.json
+     * (Hermes-2, phi3-chat); prompt text, prompt ids, 32 greedy tokens and chat()'s post-processed response equal the
+     * reference's.
      */
     @ParameterizedTest
-    @MethodSource("cases")
+    @MethodSource("chatCases")
     void chatModelAnswersLikeTheReference(String name) throws IOException {
         JsonNode c = Fixtures.json(Fixtures.modelCase(name).resolve("case.json"));
         List<PixelValues> images = new ArrayList<>();
@@ -142,8 +153,9 @@ class FamilyParityTest {
         if (Files.exists(dir.resolve("pixels_u8.npy.gz"))) {
             Fixtures.Npy u8 = Fixtures.npy(dir.resolve("pixels_u8.npy.gz"));
             int tiles = u8.shape()[0];
-            // the 896x448 picture: a 2x1 grid and its thumbnail
-            images.add(new PixelValues(Fixtures.pixelValues(u8.bytes(), tiles, u8.shape()[1], u8.shape()[2]), tiles, u8.shape()[1], 2, 1));
+            // the 896x448 picture: a 2x1 grid and its thumbnail; the 448x448 one: a single tile
+            int cols = tiles == 1 ? 1 : 2;
+            images.add(new PixelValues(Fixtures.pixelValues(u8.bytes(), tiles, u8.shape()[1], u8.shape()[2]), tiles, u8.shape()[1], cols, 1));
         }
         List<Turn> history = null;
         if (c.hasNonNull("history")) {
@@ -151,7 +163,7 @@ class FamilyParityTest {
             for (JsonNode t : c.get("history")) history.add(new Turn(t.get(0).asText(), t.get(1).asText()));
         }
         try (ChatModel chat = ChatModel.load(Fixtures.tinyModel(c.get("model").asText()))) {
-            assertThat(chat.template().name()).isEqualTo("Hermes-2");
+            assertThat(chat.template().name()).isEqualTo(c.get("model").asText().equals("tiny-phi3") ? "phi3-chat" : "Hermes-2");
             ChatResult r = chat.chat(new ChatRequest(c.get("question").asText(), images, null, history, null,
                     SamplingParams.greedy(ModelParityTest.STEPS, Set.of()), null));
             assertThat(r.prompt()).isEqualTo(c.get("query").asText());

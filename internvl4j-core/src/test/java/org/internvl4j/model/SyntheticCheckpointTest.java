@@ -51,15 +51,36 @@ class SyntheticCheckpointTest {
         assertThat(llmParameters("internvl2-1b")).isEqualTo(494_032_768L - (151936 - 151655) * 896L);
         assertThat(llmParameters("internvl2-4b")).isEqualTo(3_821_079_552L - (32064 - 32020) * 3072L * 2);
         assertThat(SyntheticCheckpoint.configOf(SyntheticCheckpoint.like("internvl2-1b")).template()).isEqualTo("Hermes-2");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SyntheticCheckpoint.like("internvl2-26b"))
-                .hasMessageContaining("known: internvl2-1b, internvl2-2b, internvl2-4b, internvl2-8b");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SyntheticCheckpoint.like("internvl2-76b"))
+                .hasMessageContaining("known: internvl2-1b, internvl2-2b, internvl2-4b, internvl2-8b, internvl2-26b");
+    }
+
+    /**
+     * InternVL2-26B: InternViT-6B-448px-V1-5 (its model card: 5.5 B parameters, 45 layers) with RMSNorm and
+     * qk-normalization, and internlm2-chat-20b (about 19.9 B with InternVL's 92553-token vocabulary).
+     */
+    @Test
+    void the26bPresetHasAnInternViT6bTower() {
+        var config = SyntheticCheckpoint.configOf(SyntheticCheckpoint.like("internvl2-26b"));
+        assertThat(config.vision().normType()).isEqualTo("rms_norm");
+        assertThat(config.vision().qkNormalization()).isTrue();
+        assertThat(config.vision().qkvBias()).isFalse();
+        assertThat(config.vision().numHiddenLayers()).isEqualTo(45);
+        long vision = parameters("internvl2-26b", org.internvl4j.checkpoint.InternVLTensors.Part.VISION);
+        assertThat(vision).isBetween(5_500_000_000L, 5_600_000_000L);
+        assertThat(llmParameters("internvl2-26b")).isBetween(19_500_000_000L, 20_100_000_000L);
+        assertThat(SyntheticCheckpoint.weightBytes(SyntheticCheckpoint.like("internvl2-26b"))).isBetween(50_000_000_000L, 53_000_000_000L);
     }
 
     private static long llmParameters(String like) {
+        return parameters(like, org.internvl4j.checkpoint.InternVLTensors.Part.LANGUAGE_MODEL);
+    }
+
+    private static long parameters(String like, org.internvl4j.checkpoint.InternVLTensors.Part part) {
         var config = SyntheticCheckpoint.configOf(SyntheticCheckpoint.like(like));
         long n = 0;
         for (var e : org.internvl4j.checkpoint.InternVLTensors.expected(config).entrySet()) {
-            if (org.internvl4j.checkpoint.InternVLTensors.Part.of(e.getKey()) != org.internvl4j.checkpoint.InternVLTensors.Part.LANGUAGE_MODEL) continue;
+            if (org.internvl4j.checkpoint.InternVLTensors.Part.of(e.getKey()) != part) continue;
             long k = 1;
             for (long d : e.getValue()) k *= d;
             n += k;

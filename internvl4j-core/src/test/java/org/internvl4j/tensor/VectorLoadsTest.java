@@ -46,7 +46,7 @@ class VectorLoadsTest {
     @Test
     void widenHandlesOffsetsAndTails() {
         java.util.Random r = new java.util.Random(9);
-        for (DType dtype : DType.values()) {
+        for (DType dtype : TestData.FLOAT_TYPES) {
             Weight w = TestData.weight(dtype, r, 3, 37);
             float[] out = new float[40];
             VectorLoads.widen(w, 2, 5, out, 1, 29);

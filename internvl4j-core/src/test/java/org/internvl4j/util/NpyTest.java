@@ -42,4 +42,40 @@ class NpyTest {
         Files.write(dir.resolve("cut.npy"), java.util.Arrays.copyOf(whole, whole.length - 2));
         assertThatThrownBy(() -> Npy.read(dir.resolve("cut.npy"))).hasMessageContaining("truncated");
     }
+
+    /** A version-1 .npy of little-endian float32 zeros with this shape text, plus `data` bytes of payload. */
+    private static byte[] npy(String shape, int data) {
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }\n";
+        byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] b = new byte[10 + h.length + data];
+        System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) h.length, 0}, 0, b, 0, 10);
+        System.arraycopy(h, 0, b, 10, h.length);
+        return b;
+    }
+
+    // Found by NpyFuzzTest (crash-da0c6b0d...): a shape entry that is not a number gave NumberFormatException's
+    // bare "For input string"; negative entries and element counts past 2^31 were not refused with a message.
+    @Test
+    void shapeEntriesMustBeDimensionsAndTheirProductFitAnArray() {
+        assertThat(Npy.read(npy("2, 3", 24), "t.npy").shape()).containsExactly(2, 3);
+        assertThatThrownBy(() -> Npy.read(npy("2, x", 8), "t.npy")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("t.npy: shape entry 'x' is not a dimension (a non-negative int)");
+        assertThatThrownBy(() -> Npy.read(npy("-2, -3", 24), "t.npy"))
+                .hasMessage("t.npy: shape entry '-2' is not a dimension (a non-negative int)");
+        assertThatThrownBy(() -> Npy.read(npy("65536, 65536, 65536", 0), "t.npy"))
+                .hasMessage("t.npy: shape [65536, 65536, 65536] has more than 2147483647 elements");
+    }
+
+    @Test
+    void aHeaderLengthNearIntMaxIsTruncationNotAnIndexError() {
+        byte[] b = npy("1", 4);
+        b[6] = 2; // version 2: a 4-byte header length
+        b[8] = (byte) 0xFB;
+        b[9] = (byte) 0xFF;
+        b[10] = (byte) 0xFF;
+        b[11] = 0x7F; // 2^31 - 5: start + length overflows an int
+        assertThatThrownBy(() -> Npy.read(b, "t.npy")).hasMessage("t.npy: truncated .npy header");
+        // crash-fe742641...: version 2 with fewer than the 12 bytes its header length needs (IndexOutOfBoundsException)
+        assertThatThrownBy(() -> Npy.read(java.util.Arrays.copyOf(b, 11), "t.npy")).hasMessage("t.npy: truncated .npy header");
+    }
 }

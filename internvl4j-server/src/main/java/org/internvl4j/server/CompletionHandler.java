@@ -196,6 +196,7 @@ final class CompletionHandler {
     }
 
     private void run(Context ctx, Job job, long arrivalNanos) {
+        ClientWatch watch = new ClientWatch(ctx);
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         List<Engine.Handle> handles = new ArrayList<>();
         for (int i = 0; i < job.choices().size(); i++) {
@@ -227,8 +228,8 @@ final class CompletionHandler {
         String id = (job.chatApi() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(RANDOM.generateSeed(12));
         long created = System.currentTimeMillis() / 1000;
         try {
-            if (job.stream()) stream(ctx, job, events, handles, id, created, arrivalNanos);
-            else whole(ctx, job, events, handles, id, created, arrivalNanos);
+            if (job.stream()) stream(ctx, job, events, handles, id, created, arrivalNanos, watch);
+            else whole(ctx, job, events, handles, id, created, arrivalNanos, watch);
         } finally {
             handles.forEach(Engine.Handle::cancel); // no-op for finished sequences; frees blocks of abandoned ones
         }
@@ -239,6 +240,48 @@ final class CompletionHandler {
         void token(Choice c, TokenEvent t, String visible) throws IOException;
 
         void finish(Choice c, String visible) throws IOException;
+
+        /** Called when no event came for WATCH_MILLIS; throws ClientGone if the client went away. */
+        void idle() throws IOException;
+    }
+
+    /** How often a request with nothing to send checks its client. */
+    static final long WATCH_MILLIS = 100;
+    /** A response with nothing to send writes this often (an SSE comment, or a space before the JSON): a write fails once the client is gone. */
+    static final long PING_NANOS = 500_000_000L;
+
+    /** The client closed its connection. */
+    static final class ClientGone extends IOException {
+        ClientGone() {
+            super("the client closed the connection");
+        }
+    }
+
+    /**
+     * Notices a client that goes away while its request waits or prefills, not only at the next write: Jetty fails
+     * the request (its failure listener) or closes the endpoint when it sees the connection close.
+     */
+    static final class ClientWatch {
+        private volatile boolean failed;
+        private final org.eclipse.jetty.io.EndPoint endPoint;
+
+        ClientWatch(Context ctx) {
+            org.eclipse.jetty.io.EndPoint ep = null;
+            try {
+                org.eclipse.jetty.server.Request r = org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req());
+                if (r != null) {
+                    r.addFailureListener(t -> failed = true);
+                    ep = r.getConnectionMetaData().getConnection().getEndPoint();
+                }
+            } catch (RuntimeException e) {
+                // not on Jetty's servlet request (a test double): only writes tell
+            }
+            this.endPoint = ep;
+        }
+
+        boolean gone() {
+            return failed || (endPoint != null && !endPoint.isOpen());
+        }
     }
 
     private SequenceListener.Usage drain(Job job, LinkedBlockingQueue<Event> events, List<Engine.Handle> handles,
@@ -249,12 +292,15 @@ final class CompletionHandler {
         while (open > 0) {
             Event e;
             try {
-                e = events.poll(1, TimeUnit.SECONDS);
+                e = events.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", ie);
             }
-            if (e == null) continue;
+            if (e == null) { // nothing yet (waiting, prefilling, a slow step): is the client still there?
+                sink.idle();
+                continue;
+            }
             switch (e) {
                 case TokenEvent t -> {
                     Choice c = choices.get(t.choice());
@@ -278,7 +324,7 @@ final class CompletionHandler {
                         throw new ApiError(500, "generation failed: " + f.error().getMessage(), "server_error", null, null, 0);
                     }
                     String last = c.flush();
-                    if (c.finishReason == null) c.finishReason = f.finish() == Finish.STOP || f.finish() == Finish.CANCELLED ? "stop" : "length";
+                    if (c.finishReason == null) c.finishReason = finishReason(f.finish());
                     c.done = true;
                     open--;
                     completion += c.tokens;
@@ -288,6 +334,18 @@ final class CompletionHandler {
             }
         }
         return new SequenceListener.Usage(job.promptIds().length, completion, cached, 0);
+    }
+
+    /**
+     * OpenAI's finish_reason strings, plus "abort" (vLLM's word for a request the server ended) when the server's
+     * request timeout ended it: neither "stop" nor "length" would tell the client why its answer is cut.
+     */
+    static String finishReason(Finish f) {
+        return switch (f) {
+            case STOP, CANCELLED -> "stop"; // CANCELLED: a stop string ended it (a client that went away gets nothing)
+            case LENGTH -> "length";
+            case TIMEOUT -> "abort";
+        };
     }
 
     private ObjectNode logprobEntry(Job job, TokenEvent t) {
@@ -337,12 +395,15 @@ final class CompletionHandler {
     }
 
     private void whole(Context ctx, Job job, LinkedBlockingQueue<Event> events, List<Engine.Handle> handles, String id,
-                       long created, long arrivalNanos) {
+                       long created, long arrivalNanos, ClientWatch watch) {
         List<Choice> choices = new ArrayList<>();
         for (int i = 0; i < job.choices().size(); i++) choices.add(new Choice(i, job));
         SequenceListener.Usage usage;
+        OutputStream[] committed = {null}; // the body's stream once a ping went out
         try {
             usage = drain(job, events, handles, choices, arrivalNanos, new Sink() {
+                long since = System.nanoTime();
+
                 @Override
                 public void token(Choice c, TokenEvent t, String visible) {
                 }
@@ -350,9 +411,31 @@ final class CompletionHandler {
                 @Override
                 public void finish(Choice c, String visible) {
                 }
+
+                @Override
+                public void idle() throws IOException {
+                    if (watch.gone()) throw new ClientGone();
+                    if (System.nanoTime() - since > PING_NANOS) {
+                        // Jetty does not see a client's FIN while nothing is written, so a JSON body that is still
+                        // being computed starts with spaces (JSON allows them): once the client is gone, the next
+                        // write fails. This commits the 200; a later failure still sends an error object.
+                        if (committed[0] == null) {
+                            ctx.status(200).contentType("application/json");
+                            committed[0] = ctx.res().getOutputStream();
+                        }
+                        committed[0].write(' ');
+                        committed[0].flush();
+                        since = System.nanoTime();
+                    }
+                }
             });
         } catch (IOException e) {
-            throw new ApiError(500, e.getMessage(), "server_error", null, null, 0);
+            ctx.attribute(OpenAiServer.TOKENS_ATTR, "client gone"); // run()'s finally cancels its sequences
+            return;
+        } catch (ApiError e) {
+            if (committed[0] == null) throw e;
+            writeCommitted(ctx, committed[0], OpenAiServer.errorBody(e, json));
+            return;
         }
         ObjectNode out = json.createObjectNode();
         out.put("id", id);
@@ -376,11 +459,21 @@ final class CompletionHandler {
         }
         out.set("usage", usageJson(usage));
         ctx.attribute(OpenAiServer.TOKENS_ATTR, usage.promptTokens() + "+" + usage.completionTokens());
-        OpenAiServer.writeJson(ctx, 200, out, json);
+        if (committed[0] != null) writeCommitted(ctx, committed[0], out);
+        else OpenAiServer.writeJson(ctx, 200, out, json);
+    }
+
+    private void writeCommitted(Context ctx, OutputStream out, JsonNode body) {
+        try {
+            out.write(json.writeValueAsBytes(body));
+            out.flush();
+        } catch (IOException e) {
+            ctx.attribute(OpenAiServer.TOKENS_ATTR, "client gone");
+        }
     }
 
     private void stream(Context ctx, Job job, LinkedBlockingQueue<Event> events, List<Engine.Handle> handles, String id,
-                        long created, long arrivalNanos) {
+                        long created, long arrivalNanos, ClientWatch watch) {
         ctx.status(200);
         ctx.contentType("text/event-stream; charset=utf-8");
         ctx.header("Cache-Control", "no-cache");
@@ -397,11 +490,25 @@ final class CompletionHandler {
                 out.flush();
             }
             SequenceListener.Usage usage = drain(job, events, handles, choices, arrivalNanos, new Sink() {
+                long lastWrite = System.nanoTime();
+
                 @Override
                 public void token(Choice c, TokenEvent t, String visible) throws IOException {
                     if (visible.isEmpty() && !job.logprobs()) return;
                     send(out, chunk(job, id, created, c.index, delta(job, visible), job.logprobs() ? last(c.logprobs) : null, null));
                     out.flush();
+                    lastWrite = System.nanoTime();
+                }
+
+                @Override
+                public void idle() throws IOException {
+                    if (watch.gone()) throw new ClientGone();
+                    if (System.nanoTime() - lastWrite > PING_NANOS) {
+                        // an SSE comment: clients skip it (the SSE spec), and writing it finds a closed connection
+                        out.write(": ping\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        lastWrite = System.nanoTime();
+                    }
                 }
 
                 @Override

@@ -59,7 +59,12 @@ public final class OpenAiServer implements AutoCloseable {
                 .maxNum(options.maxNum()).useThumbnail(config.useThumbnail()).build();
         EngineOptions eo = EngineOptions.defaults((long) (options.kvCacheGib() * (1L << 30)), options.sessionLen())
                 .withMaxBatch(options.maxBatch()).withMaxWaiting(options.maxWaiting()).withRequestTimeout(options.requestTimeout());
-        this.engine = new Engine(chat.model(), eo);
+        try {
+            this.engine = chat.engine(eo); // the model's one engine: in-process requests on it share the loop
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("the model's engine already runs (it served in-process requests) with other"
+                    + " options than the server's; start the server before using the model in-process", e);
+        }
         this.completions = new CompletionHandler(chat, engine, new ImageInputs(pre, options.allowRemoteImages(),
                 Math.min(Limits.current().tilesPerRequest(), options.sessionLen() / chat.model().imageTokensPerTile())), metrics, json,
                 options.servedModelName(), options.sessionLen());
