@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 /** {@code internvl bench quality}: how far q8 and q4 stray from the BF16 model, on the same inputs. */
 @Command(
         name = "quality",
-        header = "Measures how far quantized weights (q8, q4) move the language model from BF16.",
+        header = "Measures how far q8 and q4 weights move the model from BF16.",
         mixinStandardHelpOptions = true,
         description = {
             "Loads the checkpoint as it is (BF16) and quantized at load, and compares them on the same inputs: "

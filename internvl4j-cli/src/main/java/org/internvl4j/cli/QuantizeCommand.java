@@ -18,14 +18,14 @@ import picocli.CommandLine.Spec;
 /** {@code internvl quantize DIR|OWNER/NAME --to q8|q4 OUT}: writes a quantized checkpoint. */
 @Command(
         name = "quantize",
-        header = "Writes a quantized copy of a checkpoint (Q8_0 or Q4_0 language-model weights).",
+        header = "Writes a Q8_0 or Q4_0 copy of a checkpoint.",
         mixinStandardHelpOptions = true,
         description = {
             "Quantizes the language model's linear layers and output head to q8 (Q8_0: blocks of 32 int8 weights and an fp16 scale) "
                 + "or q4 (Q4_0: 4-bit weights, 32 per fp16 scale); the embeddings, norms, vision tower and projector are copied as they are, "
                 + "and so are config.json (with a quantization_config entry), generation_config.json and the tokenizer files.",
             "OUT must not exist; it appears only once complete. `--model OUT` then loads it memory-mapped with no further work, "
-                + "in every command. Example: internvl quantize OpenGVLab/InternVL2-8B-MPO --to q4 ./internvl2-8b-q4"
+                + "in every command. Example: `internvl quantize OpenGVLab/InternVL2-8B-MPO --to q4 ./internvl2-8b-q4`."
         })
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
