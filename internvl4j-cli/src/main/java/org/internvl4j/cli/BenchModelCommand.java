@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import org.internvl4j.util.Json;
 
 /** `internvl bench model`: load time, vision ms/tile, prefill and decode tokens/s, peak memory. */
 @Command(
@@ -111,7 +112,7 @@ public final class BenchModelCommand implements Callable<Integer> {
         if (json) {
             try {
                 PrintWriter out = spec.commandLine().getOut();
-                out.println(new ObjectMapper().writeValueAsString(result));
+                out.println(Json.mapper().writeValueAsString(result));
                 out.flush();
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);

@@ -29,6 +29,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import org.internvl4j.util.Json;
 
 /**
  * {@code internvl chat}: an interactive conversation, streamed, with history kept in a {@link ChatSession}
@@ -308,7 +309,7 @@ public final class ChatCommand implements Callable<Integer> {
     }
 
     private void save(Path file) {
-        ObjectNode root = new ObjectMapper().createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         if (system == null) root.putNull("system");
         else root.put("system", system);
         ArrayNode turns = root.putArray("history");

@@ -29,6 +29,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import org.internvl4j.util.Json;
 
 /** {@code internvl generate}: one chat() call for scripts, with an optional JSON report. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -178,7 +179,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     static String toJson(ChatResult r, Tokenizer tok) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = Json.mapper();
         ObjectNode o = m.createObjectNode();
         ArrayNode p = o.putArray("prompt_token_ids");
         for (int id : r.promptIds()) p.add(id);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.internvl4j.util.Json;
 
 /** Files the user names on the command line, read with errors that name the file and what is wrong. */
 final class InputFiles {
@@ -27,7 +28,7 @@ final class InputFiles {
     static JsonNode readJson(String what, Path file) {
         String text = read(what, file);
         try {
-            JsonNode n = new ObjectMapper().readTree(text);
+            JsonNode n = Json.mapper().readTree(text);
             if (n == null || n.isMissingNode()) throw new IllegalArgumentException(what + " " + file + ": the file is empty, expected JSON");
             return n;
         } catch (JacksonException e) {

@@ -22,6 +22,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import org.internvl4j.util.Json;
 
 /** `internvl inspect MODEL` (or `-m MODEL`): what a checkpoint holds, without reading its weights. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
@@ -65,7 +66,7 @@ public final class InspectCommand implements Callable<Integer> {
             }
             int required = InternVLTensors.expected(c.config()).size();
             if (json) {
-                out.println(JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build()
+                out.println(Json.builder().enable(SerializationFeature.INDENT_OUTPUT).build()
                         .writeValueAsString(toJson(c, s, required, problem)));
             } else {
                 printText(out, c, s, required, problem);

@@ -18,6 +18,7 @@ import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.LlmConfig;
 import org.internvl4j.checkpoint.gguf.GgmlType;
 import org.internvl4j.checkpoint.gguf.RandomGguf;
+import org.internvl4j.util.Json;
 
 /**
  * bench model's peer: llama.cpp, through the prebuilt CPU binaries of the node-llama-cpp npm package, driven
@@ -170,7 +171,7 @@ final class LlamaCppPeer {
                 String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
                 throw new IOException("the llama.cpp peer failed (exit " + code + ")" + (tail.isBlank() ? "" : ":\n" + tail));
             }
-            return parse(new ObjectMapper().readTree(last), format);
+            return parse(Json.mapper().readTree(last), format);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while the llama.cpp peer ran");

@@ -53,7 +53,7 @@ public final class PreprocessCommand implements Callable<Integer> {
     boolean noThumbnail;
 
     @Option(names = "--max-pixels", defaultValue = "89478485",
-            paramLabel = "N", description = "Refuse images with more pixels (default: ${DEFAULT-VALUE}).")
+            paramLabel = "N", description = "Warn above N pixels, refuse above twice N, as Pillow does (default: ${DEFAULT-VALUE}, Pillow's MAX_IMAGE_PIXELS).")
     long maxPixels;
 
     @Option(names = "--segments", defaultValue = "8", paramLabel = "N", description = "Video: frames to sample (default: ${DEFAULT-VALUE}).")

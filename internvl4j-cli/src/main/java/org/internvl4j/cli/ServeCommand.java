@@ -65,11 +65,16 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-mib", paramLabel = "MIB", defaultValue = "64", description = "Request bodies above this get 413 (default: ${DEFAULT-VALUE}).")
     long maxBodyMib;
 
+    @Option(names = "--max-header-kib", paramLabel = "KIB", defaultValue = "8", description = "Request line and headers above this get 431 (default: ${DEFAULT-VALUE}).")
+    int maxHeaderKib;
+
     @Override
     public Integer call() throws Exception {
+        if (maxHeaderKib < 1 || maxHeaderKib > 1 << 20) throw new IllegalArgumentException("--max-header-kib must be in 1..1048576, got " + maxHeaderKib);
         quantize.apply(spec, spec.commandLine().getErr());
         ServerOptions options = new ServerOptions(model.resolve(), host, port, apiKeys, servedModelName, maxBatch, sessionLen,
-                kvCacheGib, maxNum, allowRemoteImages, maxBodyMib << 20, maxWaiting, Duration.ofSeconds(requestTimeoutSeconds));
+                kvCacheGib, maxNum, allowRemoteImages, maxBodyMib << 20, maxWaiting, Duration.ofSeconds(requestTimeoutSeconds),
+                maxHeaderKib << 10);
         OpenAiServer server = OpenAiServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

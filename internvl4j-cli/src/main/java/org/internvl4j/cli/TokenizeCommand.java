@@ -17,6 +17,7 @@ import org.internvl4j.tokenizer.TokenizerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.internvl4j.util.Json;
 
 /** {@code internvl tokenize}: JSON lines in, JSON lines out, with the checkpoint's tokenizer. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
@@ -53,7 +54,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             err.println("internvl tokenize: " + e.getMessage());
             return 1;
         }
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.mapper();
         PrintStream o = new PrintStream(out, false, StandardCharsets.UTF_8);
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         String line;

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * The tokenizer files of a tiny Qwen2-style checkpoint: a Hugging Face {@code tokenizer.json} with a byte-level
@@ -45,7 +47,7 @@ public final class ByteLevelTokenizerFiles {
         LLAMA3
     }
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final JsonMapper JSON = Json.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private ByteLevelTokenizerFiles() {
@@ -137,7 +139,7 @@ public final class ByteLevelTokenizerFiles {
                 .put("byte_fallback", false).put("ignore_merges", llama3);
         model.set("vocab", vocab);
         model.putArray("merges");
-        Files.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root) + "\n");
 
         ObjectNode cfg = NODES.objectNode();
         if (llama3) {
@@ -159,7 +161,7 @@ public final class ByteLevelTokenizerFiles {
                     .put("model_max_length", 32768).put("pad_token", "<|endoftext|>").put("split_special_tokens", false)
                     .put("tokenizer_class", "Qwen2Tokenizer").putNull("unk_token");
         }
-        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(cfg) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(cfg) + "\n");
         return 256 + (llama3 ? LLAMA3_SPECIALS : QWEN2_SPECIALS).size();
     }
 

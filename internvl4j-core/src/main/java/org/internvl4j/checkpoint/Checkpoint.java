@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tensor.Quantizer;
 import org.internvl4j.tensor.Weight;
+import org.internvl4j.util.Limits;
 
 /**
  * A Hugging Face checkpoint directory of InternVL2, opened as it is: config.json,
@@ -126,6 +127,11 @@ public final class Checkpoint implements AutoCloseable {
         JsonNode root = ConfigReader.readJson(index, "");
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new CheckpointException(index + ": missing object 'weight_map' {tensor name: shard file}");
+        Limits limits = Limits.current();
+        if (map.size() > limits.tensors()) {
+            throw new CheckpointException(index + ": weight_map lists " + Limits.count(map.size()) + " tensors, above the limit of "
+                    + Limits.count(limits.tensors()) + " (-D" + Limits.PREFIX + "tensors)");
+        }
         Path base = dir.toAbsolutePath().normalize();
         Map<Path, SafeTensorsFile> shards = new LinkedHashMap<>();
         Map<String, Path> listed = new LinkedHashMap<>();
@@ -142,6 +148,10 @@ public final class Checkpoint implements AutoCloseable {
             if (f == null) {
                 if (!Files.isRegularFile(p)) {
                     throw new CheckpointException(index + ": names shard " + shardName + " (for tensor " + name + "), which does not exist");
+                }
+                if (shards.size() == limits.shards()) {
+                    throw new CheckpointException(index + ": weight_map names more than " + limits.shards()
+                            + " shard files, the limit (-D" + Limits.PREFIX + "shards)");
                 }
                 f = SafeTensorsFile.open(p);
                 shards.put(p, f);
@@ -232,7 +242,45 @@ public final class Checkpoint implements AutoCloseable {
      */
     public Weight weight(String name, int rows, int cols) {
         TensorInfo t = tensor(name, rows, cols);
-        return placed.computeIfAbsent(name, n -> Weight.of(t.dtype(), memory.place(t.data()), rows, cols));
+        return placed.computeIfAbsent(name, n -> {
+            try {
+                return Weight.of(t.dtype(), memory.place(t.data()), rows, cols);
+            } catch (InternalError e) {
+                throw mappedFault(e); // the shard shrank while its weights were being copied
+            }
+        });
+    }
+
+    /**
+     * Throws a {@link CheckpointException} naming the shards that were truncated, replaced or modified since they were
+     * mapped; does nothing when none was. A stat per shard.
+     */
+    public void checkUnchanged() {
+        List<String> changed = new ArrayList<>();
+        for (SafeTensorsFile f : files) {
+            String c = f.changeSinceOpened();
+            if (c != null) changed.add(c);
+        }
+        if (!changed.isEmpty()) {
+            throw new CheckpointException("the checkpoint changed under the running model: " + String.join("; ", changed)
+                    + (memory.copies() ? "" : " (its weights are read from the mapped files, so they are no longer what was loaded)")
+                    + "; load the model again");
+        }
+    }
+
+    /**
+     * What a fault in reading mapped weights (the JVM's InternalError "a fault occurred in an unsafe memory access",
+     * its answer to SIGBUS when a mapped file shrank) means: a CheckpointException naming the changed shard when one
+     * changed; otherwise the fault is not ours to explain and is rethrown as it was.
+     */
+    public RuntimeException mappedFault(InternalError fault) {
+        try {
+            checkUnchanged();
+        } catch (CheckpointException e) {
+            e.initCause(fault);
+            return e;
+        }
+        throw fault;
     }
 
     /** Quantizes every quantizable 2-D float tensor present into anonymous memory; later {@link #weight} calls return the result. */

@@ -1,11 +1,13 @@
 package org.internvl4j.checkpoint;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.internvl4j.util.Limits;
 
 /** Reads typed fields from a config JSON object, with defaults, naming the field in every error. */
 final class ConfigReader {
@@ -21,6 +23,11 @@ final class ConfigReader {
     static JsonNode readJson(Path file, String missingHint) {
         byte[] bytes;
         try {
+            long size = Files.size(file), limit = Limits.current().jsonBytes();
+            if (size > limit) {
+                throw new CheckpointException(file + ": " + Limits.count(size) + " bytes, above the limit of " + Limits.count(limit)
+                        + " bytes for a JSON file (-D" + Limits.PREFIX + "jsonBytes)");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": not found" + missingHint, e);
@@ -31,6 +38,10 @@ final class ConfigReader {
             return SafeTensorsFile.JSON.readTree(bytes);
         } catch (JacksonException e) {
             var at = e.getLocation();
+            if (e instanceof StreamConstraintsException) {
+                throw new CheckpointException(file + ": JSON beyond a limit: " + e.getOriginalMessage()
+                        + " (-D" + Limits.PREFIX + "jsonDepth / jsonBytes)", e);
+            }
             throw new CheckpointException(file + ": malformed JSON: " + e.getOriginalMessage()
                     + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
         } catch (IOException e) {

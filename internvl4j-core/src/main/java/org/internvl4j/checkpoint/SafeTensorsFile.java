@@ -27,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.Limits;
 
 /**
  * A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
@@ -35,10 +37,7 @@ import org.internvl4j.tensor.DType;
  * the header; tensor bytes are read only when something touches them.
  */
 public final class SafeTensorsFile implements AutoCloseable {
-    /** Real headers are well under 1 MB (InternVL2-8B: about 60 KB); a larger length means a corrupt file. */
-    public static final long MAX_HEADER_BYTES = 100L << 20;
-
-    static final ObjectMapper JSON = JsonMapper.builder()
+    static final ObjectMapper JSON = Json.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -47,13 +46,18 @@ public final class SafeTensorsFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final long headerBytes;
+    private final long openedSize;
+    private final java.nio.file.attribute.FileTime openedModified;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafeTensorsFile(Path path, Arena arena, long headerBytes, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafeTensorsFile(Path path, Arena arena, long headerBytes, Map<String, TensorInfo> tensors, Map<String, String> metadata,
+                            long openedSize, java.nio.file.attribute.FileTime openedModified) {
         this.path = path;
         this.arena = arena;
         this.headerBytes = headerBytes;
+        this.openedSize = openedSize;
+        this.openedModified = openedModified;
         this.tensors = tensors;
         this.metadata = metadata;
     }
@@ -62,12 +66,17 @@ public final class SafeTensorsFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
+            java.nio.file.attribute.FileTime modified = java.nio.file.Files.getLastModifiedTime(path);
             if (size < 8) throw new CheckpointException(path + ": file is " + size + " bytes, too short for a safetensors header");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
+            // Real headers are well under 1 MB (InternVL2-8B: about 60 KB); the limit (the reference's own 100 MB) is
+            // checked, with the file's size, before any buffer is sized by the length.
+            Limits limits = Limits.current();
+            if (headerLen < 2 || headerLen > limits.headerBytes()) {
                 throw new CheckpointException(path + ": header length " + Long.toUnsignedString(headerLen)
-                        + " is not plausible (expected 2 to " + MAX_HEADER_BYTES + " bytes); not a safetensors file or corrupt");
+                        + " is not plausible (expected 2 to " + Limits.count(limits.headerBytes())
+                        + " bytes, -D" + Limits.PREFIX + "headerBytes); not a safetensors file or corrupt");
             }
             if (headerLen > size - 8) {
                 throw new CheckpointException(path + ": header length " + headerLen + " runs past the end of the file ("
@@ -78,6 +87,11 @@ public final class SafeTensorsFile implements AutoCloseable {
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             Map<String, long[]> ranges = new LinkedHashMap<>();
             Map<String, String> metadata = new LinkedHashMap<>();
+            int tensorCount = header.size() - (header.has("__metadata__") ? 1 : 0);
+            if (tensorCount > limits.tensors()) {
+                throw new CheckpointException(path + ": header lists " + Limits.count(tensorCount) + " tensors, above the limit of "
+                        + Limits.count(limits.tensors()) + " (-D" + Limits.PREFIX + "tensors)");
+            }
             for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {
@@ -88,10 +102,14 @@ public final class SafeTensorsFile implements AutoCloseable {
                 tensors.put(e.getKey(), parseTensor(path, e.getKey(), e.getValue(), data, ranges));
             }
             checkNoOverlap(path, ranges);
-            return new SafeTensorsFile(path, arena, headerLen, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+            return new SafeTensorsFile(path, arena, headerLen, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata),
+                    size, modified);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new CheckpointException(path + ": file not found", e);
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            arena.close(); // the thread's interrupt status stays set for its owner
+            throw new CheckpointException(path + ": interrupted while opening the file; nothing was loaded", e);
         } catch (IOException e) {
             arena.close();
             throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
@@ -214,6 +232,24 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * How the file differs from when it was opened and mapped (size, then modification time), or null when it does
+     * not. A mapped file that shrinks makes reads past its new end fault (SIGBUS, which the JVM turns into an
+     * InternalError); one rewritten in place changes the weights under the model without any fault.
+     */
+    public String changeSinceOpened() {
+        try {
+            var now = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class); // one stat
+            long size = now.size();
+            if (size != openedSize) return path + " is now " + size + " bytes, it was " + openedSize + " when mapped";
+            java.nio.file.attribute.FileTime t = now.lastModifiedTime();
+            if (!t.equals(openedModified)) return path + " was modified at " + t + " after it was mapped (" + openedModified + ")";
+            return null;
+        } catch (IOException e) {
+            return path + " can no longer be read (" + e.getMessage() + ")";
+        }
     }
 
     /** Length of the JSON header in bytes (data starts at 8 + this). */

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Writes a safetensors file the way the reference's write_safetensors does: tensors sorted by name,
@@ -102,15 +103,16 @@ public final class SafeTensorsWriter {
         head.putLong(padded).put(header);
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, head);
-            long position = head.limit();
-            for (Entry t : tensors.values()) {
-                if (t.bytes != null) writeFully(ch, ByteBuffer.wrap(t.bytes), position);
-                position += t.size;
-            }
-            if (ch.size() < position) writeFully(ch, ByteBuffer.allocate(1), position - 1); // a trailing hole still needs its length
+        try {
+            AtomicFiles.write(path, ch -> {
+                writeFully(ch, head);
+                long position = head.limit();
+                for (Entry t : tensors.values()) {
+                    if (t.bytes != null) writeFully(ch, ByteBuffer.wrap(t.bytes), position);
+                    position += t.size;
+                }
+                if (ch.size() < position) writeFully(ch, ByteBuffer.allocate(1), position - 1); // a trailing hole still needs its length
+            });
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot write: " + e.getMessage(), e);
         }

@@ -16,6 +16,8 @@ import java.util.TreeMap;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tokenizer.HfTokenizerFiles;
 import org.internvl4j.tokenizer.LlamaTokenizerFiles;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Writes tiny random-weight InternVL2 checkpoints in exactly the real on-disk layout (config.json,
@@ -28,7 +30,7 @@ public final class TinyCheckpoint {
     public static final String SHARD_1 = "model-00001-of-00002.safetensors";
     public static final String SHARD_2 = "model-00002-of-00002.safetensors";
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final JsonMapper JSON = Json.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private TinyCheckpoint() {
@@ -267,14 +269,14 @@ public final class TinyCheckpoint {
     private static void writeWeights(Path dir, InternVLConfig config, Options options) throws IOException {
         Map<String, float[]> w = weights(config, options.seed);
         Map<String, long[]> shapes = InternVLTensors.expected(config);
-        Files.deleteIfExists(dir.resolve(Checkpoint.SINGLE_FILE));
-        Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-        Files.deleteIfExists(dir.resolve(SHARD_1));
-        Files.deleteIfExists(dir.resolve(SHARD_2));
+        // the other layout's files go only once the new ones are whole: a failed write leaves the old checkpoint
         if (options.singleFile) {
             SafeTensorsWriter all = new SafeTensorsWriter();
             w.forEach((name, v) -> all.add(name, options.dtype, shapes.get(name), v));
             all.write(dir.resolve(Checkpoint.SINGLE_FILE));
+            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
+            Files.deleteIfExists(dir.resolve(SHARD_1));
+            Files.deleteIfExists(dir.resolve(SHARD_2));
             return;
         }
         // Like the reference: shard 1 holds the vision tower, mlp1 and the LLM embeddings; shard 2 the rest.
@@ -293,6 +295,7 @@ public final class TinyCheckpoint {
         index.putObject("metadata").put("total_size", total);
         index.set("weight_map", weightMap);
         writeJson(dir.resolve(Checkpoint.INDEX), index);
+        Files.deleteIfExists(dir.resolve(Checkpoint.SINGLE_FILE));
     }
 
     private static long count(long[] shape) {
@@ -477,6 +480,6 @@ public final class TinyCheckpoint {
     }
 
     private static void writeJson(Path file, ObjectNode node) throws IOException {
-        Files.writeString(file, JSON.writeValueAsString(node) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.writeString(file, JSON.writeValueAsString(node) + "\n");
     }
 }

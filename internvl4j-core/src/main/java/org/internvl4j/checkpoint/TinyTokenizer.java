@@ -13,6 +13,7 @@ import org.internvl4j.tokenizer.SentencePieceModel;
 import org.internvl4j.tokenizer.SentencePieceModel.NormalizerSpec;
 import org.internvl4j.tokenizer.TinyBpeTrainer;
 import org.internvl4j.tokenizer.TokenizerException;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Where the tokenizer files of a tiny checkpoint come from. Each kind writes tokenizer.model,
@@ -123,7 +124,7 @@ public sealed interface TinyTokenizer {
         @Override
         public int write(Path dir, TinyCheckpoint.Variant variant) throws IOException {
             int n = checkedPieces(model);
-            Files.copy(model, dir.resolve("tokenizer.model"), StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.copy(model, dir.resolve("tokenizer.model"));
             HfTokenizerFiles.writeJson(dir, n);
             return n;
         }
@@ -137,7 +138,7 @@ public sealed interface TinyTokenizer {
             for (String f : FILES) {
                 Path src = source.resolve(f);
                 if (!Files.isRegularFile(src)) throw new CheckpointException(src + ": not found (a tokenizer folder needs " + String.join(", ", FILES) + ")");
-                Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                AtomicFiles.copy(src, dir.resolve(f));
             }
             return n;
         }

@@ -7,5 +7,9 @@ public enum FinishReason {
     /** maxNewTokens were generated. */
     LENGTH,
     /** The {@link TokenListener} returned false. */
-    ABORTED
+    ABORTED,
+    /** The generator's time limit passed ({@link Generator#withTimeLimit}, {@code -Dinternvl.limit.decodeSeconds}). */
+    TIME_LIMIT,
+    /** The generating thread was interrupted; its interrupt status stays set for the caller to see. */
+    INTERRUPTED
 }

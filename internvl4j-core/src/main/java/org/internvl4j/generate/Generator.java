@@ -1,5 +1,6 @@
 package org.internvl4j.generate;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,6 +9,7 @@ import org.internvl4j.checkpoint.LlmConfig;
 import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
+import org.internvl4j.util.Limits;
 
 /**
  * The decode loop. A batch prefills together and then decodes together: each step runs one forward over
@@ -25,6 +27,7 @@ public final class Generator {
 
     private final CausalLM llm;
     private final int contextWindow;
+    private final Duration timeLimit;
 
     public Generator(InternVLModel model) {
         this(model.llm());
@@ -35,9 +38,28 @@ public final class Generator {
     }
 
     public Generator(CausalLM llm, int contextWindow) {
+        this(llm, contextWindow, Limits.current().decodeTime());
+    }
+
+    private Generator(CausalLM llm, int contextWindow, Duration timeLimit) {
         if (contextWindow < 2) throw new IllegalArgumentException("context window must be >= 2 tokens, got " + contextWindow);
+        if (timeLimit == null || timeLimit.isNegative()) throw new IllegalArgumentException("the time limit must be >= 0");
         this.llm = llm;
         this.contextWindow = contextWindow;
+        this.timeLimit = timeLimit;
+    }
+
+    /**
+     * This generator with a limit on the time of one {@link #generate} call (prefill included): sequences still
+     * running when it passes end after their current step with {@link FinishReason#TIME_LIMIT}. Zero: no limit
+     * (the default, unless {@code -Dinternvl.limit.decodeSeconds} says otherwise).
+     */
+    public Generator withTimeLimit(Duration limit) {
+        return new Generator(llm, contextWindow, limit);
+    }
+
+    public Duration timeLimit() {
+        return timeLimit;
     }
 
     public static int defaultContextWindow(LlmConfig c) {
@@ -105,6 +127,7 @@ public final class Generator {
         }
 
         long t0 = System.nanoTime();
+        long deadline = timeLimit.isZero() ? Long.MAX_VALUE : t0 + timeLimit.toNanos();
         float[] logits = llm.forward(Arrays.asList(caches), newIds, embeds, true);
         long prefillNanos = System.nanoTime() - t0;
 
@@ -139,6 +162,13 @@ public final class Generator {
                 else active.add(i);
             }
             if (active.isEmpty()) break;
+            // between steps, so a cache never holds half a step: an interrupt or the time limit ends the rest
+            FinishReason cut = Thread.currentThread().isInterrupted() ? FinishReason.INTERRUPTED
+                    : System.nanoTime() - deadline > 0 && deadline != Long.MAX_VALUE ? FinishReason.TIME_LIMIT : null;
+            if (cut != null) {
+                for (int i : active) finish[i] = cut;
+                break;
+            }
             List<KvCache> stepCaches = new ArrayList<>();
             List<int[]> stepIds = new ArrayList<>();
             List<float[]> stepEmbeds = new ArrayList<>();

@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.internvl4j.util.Faults;
 
 /**
  * Downloads a repository's inference files into the hub cache, the way {@code snapshot_download}
@@ -356,6 +357,7 @@ public final class HubDownloader {
                 if (written + n > f.size()) {
                     n = (int) Math.min(n, f.size() + 1 - written); // one byte too many is enough to fail the size check
                 }
+                Faults.checkWrite(part, written + n);
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) {
                     out.write(bb);

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.internvl4j.util.Json;
 
 /**
  * The Hugging Face hub protocol (and mirrors that copy it, through {@code HF_ENDPOINT}):
@@ -26,7 +27,7 @@ import java.util.Map;
  */
 final class HuggingFaceClient implements HubClient {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     private final HubOptions options;
     private final Http http;

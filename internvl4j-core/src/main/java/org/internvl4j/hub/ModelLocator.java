@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.internvl4j.util.Json;
 
 /**
  * Turns a {@code --model} argument into a local model directory. The argument is either a directory
@@ -19,7 +20,7 @@ import java.util.function.Supplier;
 public final class ModelLocator {
     private ModelLocator() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     /** Resolves with options from the environment and no progress output. */
     public static Path resolve(String modelArg) {

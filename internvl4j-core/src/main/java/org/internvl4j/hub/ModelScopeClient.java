@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.internvl4j.util.Json;
 
 /**
  * The ModelScope protocol (modelscope hub/api.py, hub/file_download.py):
@@ -23,7 +24,7 @@ import java.util.Map;
  */
 final class ModelScopeClient implements HubClient {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     private final HubOptions options;
     private final Http http;

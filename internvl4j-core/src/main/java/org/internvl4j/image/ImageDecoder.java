@@ -35,6 +35,8 @@ public final class ImageDecoder {
     private ImageDecoder() {
     }
 
+    private static final System.Logger LOG = System.getLogger("org.internvl4j.image");
+
     /** Decodes with the default pixel limit ({@link ImagePreprocessor#DEFAULT_MAX_PIXELS}). */
     public static RgbImage decode(byte[] data) {
         return decode(data, ImagePreprocessor.DEFAULT_MAX_PIXELS, "image bytes");
@@ -43,7 +45,8 @@ public final class ImageDecoder {
     /**
      * Decodes an encoded image.
      *
-     * @param maxPixels largest width * height accepted
+     * @param maxPixels Pillow's {@code MAX_IMAGE_PIXELS}: above it a warning is logged, above twice it the image is
+     *                  refused; both decided from the header (and, for GIF, the first frame's descriptor)
      * @param name      what to call the input in error messages (a file name, URL, ...)
      */
     public static RgbImage decode(byte[] data, long maxPixels, String name) {
@@ -63,24 +66,41 @@ public final class ImageDecoder {
             throw new ImageException(format + " " + name + ": invalid image size " + size[0] + "x" + size[1]
                     + " in the header");
         }
-        if (size[0] * size[1] > maxPixels) {
-            throw new ImageException(format + " " + name + ": image is " + size[0] + "x" + size[1] + " = "
-                    + size[0] * size[1] + " pixels, above the limit of " + maxPixels
-                    + " (decompression bomb protection)");
-        }
+        checkPixels(format.name(), size[0], size[1], maxPixels, name);
         if (format == Format.WEBP && WebpLossyDecoder.isLossy(data)) {
-            return WebpLossyDecoder.decode(data, name);
+            return WebpLossyDecoder.decode(data, maxPixels, name);
         }
         Decoded d = readWithImageIo(format, data, maxPixels, name);
         BufferedImage img = d.image();
-        if ((long) img.getWidth() * img.getHeight() > maxPixels) {
-            throw new ImageException(format + " " + name + ": decoded image is " + img.getWidth() + "x"
-                    + img.getHeight() + ", above the limit of " + maxPixels + " pixels");
-        }
         if (format == Format.GIF) {
             img = gifOnScreen(d, (int) size[0], (int) size[1], name);
         }
         return toPillowRgb(img, format, name);
+    }
+
+    /**
+     * Pillow's decompression-bomb rule (PIL/Image.py {@code _decompression_bomb_check}), applied to the size a header
+     * declares before anything of that size is allocated: a warning above {@code maxPixels}, an error above twice it.
+     *
+     * @return true when the warning was given
+     */
+    static boolean checkPixels(String format, long width, long height, long maxPixels, String name) {
+        long pixels = width * height; // both < 2^32 (from 32-bit header fields): no overflow
+        long refused = maxPixels > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * maxPixels;
+        if (pixels > refused) {
+            throw new ImageException(format + " " + name + ": image is " + width + "x" + height + " = "
+                    + org.internvl4j.util.Limits.count(pixels) + " pixels, above twice the limit of "
+                    + org.internvl4j.util.Limits.count(maxPixels) + " (decompression bomb protection, as Pillow's; "
+                    + "-Dinternvl.limit.imagePixels)");
+        }
+        if (pixels > maxPixels) {
+            LOG.log(System.Logger.Level.WARNING, format + " " + name + ": image is " + width + "x" + height + " = "
+                    + org.internvl4j.util.Limits.count(pixels) + " pixels, above the limit of "
+                    + org.internvl4j.util.Limits.count(maxPixels) + "; it could be a decompression bomb (decoding it anyway, "
+                    + "as Pillow does up to twice the limit)");
+            return true;
+        }
+        return false;
     }
 
     /** The format from the first bytes (magic numbers), or null. */
@@ -225,13 +245,10 @@ public final class ImageDecoder {
         ImageReader reader = readers.next();
         try (ImageInputStream in = new BoundedImageInput(data)) {
             reader.setInput(in, true, true);
-            // the first frame's own size (a GIF frame may be larger than its logical screen), checked before read
-            // allocates it; found by ImageFuzzTest#pngGifBmp as an OutOfMemoryError
+            // the first frame's own size (a GIF frame may be larger than its logical screen): checked before read
+            // allocates it; the screen size was checked by the caller, so this refuses only, it does not warn twice
             long w = reader.getWidth(0), h = reader.getHeight(0);
-            if (w * h > maxPixels) {
-                throw new ImageException(format + " " + name + ": the first frame is " + w + "x" + h + " = " + w * h
-                        + " pixels, above the limit of " + maxPixels + " (decompression bomb protection)");
-            }
+            if (w * h > 2 * maxPixels) checkPixels(format.name(), w, h, maxPixels, name);
             BufferedImage img = reader.read(0);
             if (img == null) {
                 throw new ImageException(format + " " + name + ": the decoder returned no image");

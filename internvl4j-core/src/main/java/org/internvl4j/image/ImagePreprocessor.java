@@ -2,6 +2,7 @@ package org.internvl4j.image;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.internvl4j.util.Limits;
 
 /**
  * The model card's {@code load_image}: decode to RGB as Pillow's {@code convert('RGB')} does, tile with
@@ -16,7 +17,8 @@ import java.util.List;
  * @param minNum       fewest grid tiles
  * @param maxNum       most grid tiles (the thumbnail comes on top)
  * @param useThumbnail append the whole image as a last tile when the grid has more than one tile
- * @param maxPixels    largest decoded image accepted (width * height), checked before any pixel buffer is allocated
+ * @param maxPixels    Pillow's MAX_IMAGE_PIXELS: an image above it is decoded with a warning, above twice it refused;
+ *                     checked from the header before any pixel buffer is allocated
  * @param maxBytes     largest encoded input accepted, for files, URLs and data URIs
  */
 public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean useThumbnail, long maxPixels,
@@ -27,9 +29,9 @@ public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean u
     static final float[] STD = {0.229f, 0.224f, 0.225f};
 
     public static final int DEFAULT_INPUT_SIZE = 448;
-    /** Pillow's own decompression-bomb error threshold is 2 * 89,478,485 pixels; we stop at its warning level. */
-    public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
-    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+    /** Pillow's Image.MAX_IMAGE_PIXELS, 89,478,485: warned above, refused above twice it (as Pillow does). */
+    public static final long DEFAULT_MAX_PIXELS = Limits.PILLOW_MAX_IMAGE_PIXELS;
+    public static final long DEFAULT_MAX_BYTES = Limits.DEFAULTS.imageBytes();
 
     public ImagePreprocessor {
         if (inputSize < 1) {
@@ -39,14 +41,20 @@ public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean u
             throw new ImageException("tile counts must satisfy 1 <= minNum <= maxNum, got minNum=" + minNum
                     + ", maxNum=" + maxNum);
         }
+        int tileLimit = Limits.current().tilesPerRequest();
+        if (maxNum >= tileLimit) {
+            // the grid's tiles plus the thumbnail must fit in one request's tiles
+            throw new ImageException("maxNum (max_num) " + maxNum + " would allow more than " + tileLimit
+                    + " tiles per image with the thumbnail; the limit is -D" + Limits.PREFIX + "tilesPerRequest=" + tileLimit);
+        }
         if (maxPixels < 1 || maxBytes < 1) {
             throw new ImageException("maxPixels and maxBytes must be >= 1, got " + maxPixels + ", " + maxBytes);
         }
     }
 
-    /** The model card's defaults: 448 px tiles, 1..12 tiles, thumbnail on. */
+    /** The model card's defaults: 448 px tiles, 1..12 tiles, thumbnail on; pixel and byte limits from {@link Limits}. */
     public ImagePreprocessor() {
-        this(DEFAULT_INPUT_SIZE, 1, 12, true, DEFAULT_MAX_PIXELS, DEFAULT_MAX_BYTES);
+        this(DEFAULT_INPUT_SIZE, 1, 12, true, Limits.current().imagePixels(), Limits.current().imageBytes());
     }
 
     public static Builder builder() {
@@ -118,8 +126,8 @@ public record ImagePreprocessor(int inputSize, int minNum, int maxNum, boolean u
         private int minNum = 1;
         private int maxNum = 12;
         private boolean useThumbnail = true;
-        private long maxPixels = DEFAULT_MAX_PIXELS;
-        private long maxBytes = DEFAULT_MAX_BYTES;
+        private long maxPixels = Limits.current().imagePixels();
+        private long maxBytes = Limits.current().imageBytes();
 
         public Builder inputSize(int v) {
             inputSize = v;

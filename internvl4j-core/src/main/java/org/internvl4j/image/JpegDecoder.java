@@ -284,10 +284,7 @@ final class JpegDecoder {
             throw error("image size " + width + "x" + height + " is invalid (height 0 means a DNL marker, "
                     + "which is not supported)");
         }
-        if ((long) width * height > maxPixels) {
-            throw error("image is " + width + "x" + height + " = " + (long) width * height
-                    + " pixels, above the limit of " + maxPixels + " (decompression bomb protection)");
-        }
+        ImageDecoder.checkPixels("JPEG", width, height, maxPixels, name);
         if (n != 1 && n != 3 && n != 4) {
             throw error(n + " colour components are not supported (expected 1, 3 or 4)");
         }

@@ -47,6 +47,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.internvl4j.util.Limits;
 
 /**
  * The model card's {@code load_video}: sample {@code numSegments} frames with {@link #getIndex}, decode them with
@@ -98,6 +99,11 @@ public final class VideoLoader {
         if (numSegments < 1) {
             throw new ImageException("numSegments must be >= 1, got " + numSegments);
         }
+        int tileLimit = Limits.current().tilesPerRequest();
+        if (numSegments > tileLimit) {
+            throw new ImageException(numSegments + " segments would make more than " + tileLimit
+                    + " tiles, the limit per request (-D" + Limits.PREFIX + "tilesPerRequest)");
+        }
         VideoInfo info = probe(file);
         if (info.frames() < 1) {
             throw new ImageException(file + ": the video stream has no frames");
@@ -115,15 +121,31 @@ public final class VideoLoader {
         return new VideoFrames(frames, indices, info.fps());
     }
 
-    /** Frame count (by counting packets, no decoding) and average fps. */
+    /** Frame count (by counting packets, no decoding) and average fps, within the video limits of {@link Limits}. */
     public static VideoInfo probe(Path file) {
+        return probe(file, Limits.current());
+    }
+
+    /**
+     * As {@link #probe(Path)} with these limits: more than {@code videoFrames} frames, or a duration (the
+     * container's, else frames / fps) above {@code videoSeconds}, is refused; counting stops at the first frame
+     * past the limit, so a huge file is not read to its end.
+     */
+    public static VideoInfo probe(Path file, Limits limits) {
         try (Opened o = open(file)) {
+            long containerMicros = o.fmt.duration(); // AV_TIME_BASE units; AV_NOPTS_VALUE (< 0) when unknown
+            if (containerMicros > 0 && containerMicros / 1e6 > limits.videoSeconds()) {
+                throw new ImageException(file + ": the video lasts " + String.format(java.util.Locale.ROOT, "%.1f", containerMicros / 1e6)
+                        + " s, above the limit of " + limits.videoSeconds() + " s (-D" + Limits.PREFIX + "videoSeconds)");
+            }
             AVPacket pkt = av_packet_alloc();
             int frames = 0;
             try {
                 while (av_read_frame(o.fmt, pkt) >= 0) {
-                    if (pkt.stream_index() == o.streamIndex) {
-                        frames++;
+                    if (pkt.stream_index() == o.streamIndex && ++frames > limits.videoFrames()) {
+                        av_packet_unref(pkt);
+                        throw new ImageException(file + ": the video has more than " + Limits.count(limits.videoFrames())
+                                + " frames, the limit (-D" + Limits.PREFIX + "videoFrames)");
                     }
                     av_packet_unref(pkt);
                 }
@@ -137,6 +159,11 @@ public final class VideoLoader {
             }
             if (!(fps > 0)) {
                 throw new ImageException(file + ": the video stream declares no frame rate");
+            }
+            if (frames / fps > limits.videoSeconds()) {
+                throw new ImageException(file + ": the video lasts " + String.format(java.util.Locale.ROOT, "%.1f", frames / fps)
+                        + " s (" + frames + " frames at " + fps + " fps), above the limit of " + limits.videoSeconds()
+                        + " s (-D" + Limits.PREFIX + "videoSeconds)");
             }
             AVCodec codec = avcodec_find_decoder(st.codecpar().codec_id());
             return new VideoInfo(frames, fps, st.codecpar().width(), st.codecpar().height(),
@@ -163,11 +190,7 @@ public final class VideoLoader {
             if (codec == null) {
                 throw new ImageException(file + ": no decoder for codec id " + st.codecpar().codec_id());
             }
-            long px = (long) st.codecpar().width() * st.codecpar().height();
-            if (px > maxPixels) {
-                throw new ImageException(file + ": video frames are " + st.codecpar().width() + "x"
-                        + st.codecpar().height() + ", above the limit of " + maxPixels + " pixels");
-            }
+            ImageDecoder.checkPixels("video", st.codecpar().width(), st.codecpar().height(), maxPixels, file.toString());
             AVCodecContext ctx = avcodec_alloc_context3(codec);
             AVPacket pkt = av_packet_alloc();
             AVFrame frame = av_frame_alloc();
@@ -184,14 +207,14 @@ public final class VideoLoader {
                         if (r < 0 && r != -11 /* EAGAIN */) {
                             throw new ImageException(file + ": corrupt video data (" + err(r) + ")");
                         }
-                        done = drain(ctx, frame, counter, want, last, out, file);
+                        done = drain(ctx, frame, counter, want, last, out, file, maxPixels);
                     } else {
                         av_packet_unref(pkt);
                     }
                 }
                 if (!done) {
                     avcodec_send_packet(ctx, null); // flush delayed frames
-                    drain(ctx, frame, counter, want, last, out, file);
+                    drain(ctx, frame, counter, want, last, out, file, maxPixels);
                 }
             } finally {
                 av_frame_free(frame);
@@ -203,7 +226,7 @@ public final class VideoLoader {
     }
 
     private static boolean drain(AVCodecContext ctx, AVFrame frame, int[] counter, java.util.Set<Integer> want,
-                                 int last, Map<Integer, RgbImage> out, Path file) {
+                                 int last, Map<Integer, RgbImage> out, Path file, long maxPixels) {
         while (true) {
             int r = avcodec_receive_frame(ctx, frame);
             if (r == -11 || r == AVERROR_EOF()) {
@@ -214,7 +237,7 @@ public final class VideoLoader {
             }
             int n = counter[0]++;
             if (want.contains(n)) {
-                out.put(n, toRgb(frame, file));
+                out.put(n, toRgb(frame, file, maxPixels));
             }
             if (n >= last) {
                 return true;
@@ -223,9 +246,11 @@ public final class VideoLoader {
     }
 
     /** An AVFrame in any pixel format to RGB24 with swscale. */
-    static RgbImage toRgb(AVFrame frame, Path file) {
+    static RgbImage toRgb(AVFrame frame, Path file, long maxPixels) {
         int w = frame.width();
         int h = frame.height();
+        // a frame's own size may differ from the stream's, which was checked before decoding
+        ImageDecoder.checkPixels("video frame of", w, h, maxPixels, file.toString());
         SwsContext sws = sws_getContext(w, h, frame.format(), w, h, AV_PIX_FMT_RGB24, SWS_BICUBIC, null, null,
                 (DoublePointer) null);
         if (sws == null) {

@@ -54,7 +54,7 @@ final class WebpLossyDecoder {
         return -1;
     }
 
-    static RgbImage decode(byte[] d, String name) {
+    static RgbImage decode(byte[] d, long maxPixels, String name) {
         int off = findChunk(d, "VP8 ");
         if (off < 0) {
             throw new ImageException("WEBP " + name + ": no VP8 chunk");
@@ -64,6 +64,13 @@ final class WebpLossyDecoder {
         if (off + size > d.length) {
             throw new ImageException("WEBP " + name + ": truncated: the VP8 chunk declares " + size
                     + " bytes, only " + (d.length - off) + " are present");
+        }
+        // the VP8 frame header's own size (RFC 6386 9.1: 14-bit width and height after the start code) may differ
+        // from the VP8X canvas the caller checked; FFmpeg allocates by it, so it is checked first
+        if (size >= 10) {
+            long fw = ((d[off + 6] & 0xFF) | ((d[off + 7] & 0xFF) << 8)) & 0x3FFF;
+            long fh = ((d[off + 8] & 0xFF) | ((d[off + 9] & 0xFF) << 8)) & 0x3FFF;
+            if (fw * fh > 2 * maxPixels) ImageDecoder.checkPixels("WEBP", fw, fh, maxPixels, name);
         }
         av_log_set_level(AV_LOG_QUIET);
         AVCodec codec = avcodec_find_decoder(AV_CODEC_ID_VP8);

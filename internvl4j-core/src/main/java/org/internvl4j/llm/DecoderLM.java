@@ -57,6 +57,9 @@ public final class DecoderLM implements CausalLM {
     private final float[] norm;         // (hidden)
     private final Weight output;        // (vocab, hidden); the embeddings when tied
 
+    /** The checkpoint whose mapped files the weights may be read from (null when built otherwise). */
+    private Checkpoint source;
+
     private DecoderLM(LlmConfig config, Weight tokEmbeddings, List<Layer> layers, float[] norm, Weight output) {
         this.config = config;
         this.arch = config.arch();
@@ -85,9 +88,29 @@ public final class DecoderLM implements CausalLM {
                     ckpt.weight(LlmArchitecture.weight(LlmArchitecture.layer(i, a.downName())), d, inter)));
         }
         Weight embed = ckpt.weight(LlmArchitecture.weight(a.embed()), c.vocabSize(), d);
-        return new DecoderLM(c, embed, List.copyOf(layers),
+        DecoderLM lm = new DecoderLM(c, embed, List.copyOf(layers),
                 ckpt.floats(LlmArchitecture.weight(a.finalNorm()), d),
                 a.tiedHead(c) ? embed : ckpt.weight(LlmArchitecture.weight(a.head()), c.vocabSize(), d));
+        lm.source = ckpt;
+        return lm;
+    }
+
+    /**
+     * Guards a computation that reads the weights. When they are read from mapped files, each call first checks
+     * (one stat per shard) that no shard shrank or was rewritten in place since it was mapped: a read past a mapped
+     * file's new end is SIGBUS, which HotSpot turns into an InternalError in scalar reads but which kills the JVM in
+     * C2-compiled Vector API loads (seen on JDK 25), so the change must be found before the kernels run. A shard
+     * replaced by rename (as downloaders do) is harmless: the mapping keeps the old file. An InternalError that still
+     * comes (a change during this very call, read by scalar code) becomes a CheckpointException naming the shard.
+     */
+    private <T> T guarded(java.util.function.Supplier<T> body) {
+        if (source != null && !source.memory().copies()) source.checkUnchanged();
+        try {
+            return body.get();
+        } catch (InternalError e) {
+            if (source == null) throw e;
+            throw source.mappedFault(e);
+        }
     }
 
     /** The packed q/k/v matrix of layer i; split tensors are copied into one [q; k; v] matrix so one matmul serves. */
@@ -170,6 +193,10 @@ public final class DecoderLM implements CausalLM {
 
     @Override
     public float[] embedTokens(int[] tokens) {
+        return guarded(() -> embedTokensMapped(tokens));
+    }
+
+    private float[] embedTokensMapped(int[] tokens) {
         int d = config.hiddenSize();
         float[] x = new float[tokens.length * d];
         for (int i = 0; i < tokens.length; i++) {
@@ -190,6 +217,10 @@ public final class DecoderLM implements CausalLM {
      */
     @Override
     public float[] forward(List<KvCache> caches, List<int[]> tokens, List<float[]> embeds, boolean lastLogitsOnly) {
+        return guarded(() -> forwardMapped(caches, tokens, embeds, lastLogitsOnly));
+    }
+
+    private float[] forwardMapped(List<KvCache> caches, List<int[]> tokens, List<float[]> embeds, boolean lastLogitsOnly) {
         int seqs = caches.size();
         if (tokens.size() != seqs || embeds.size() != seqs) throw new IllegalArgumentException("caches, tokens and embeds differ in count");
         int d = config.hiddenSize(), hd = config.headDim(), half = hd / 2;

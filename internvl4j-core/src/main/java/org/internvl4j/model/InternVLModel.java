@@ -139,8 +139,12 @@ public final class InternVLModel implements AutoCloseable {
      * images in order, as one batch) to image embeddings [tiles * imageTokensPerTile, llm hidden].
      */
     public float[] extractFeature(float[] pixelValues, int tiles) {
-        float[] vit = vision.forward(pixelValues, tiles);
-        return projector.forward(vit, tiles, vision.imageSize() / vision.config().patchSize());
+        try {
+            float[] vit = vision.forward(pixelValues, tiles);
+            return projector.forward(vit, tiles, vision.imageSize() / vision.config().patchSize());
+        } catch (InternalError e) {
+            throw checkpoint.mappedFault(e); // a mapped shard shrank under the running model (see DecoderLM)
+        }
     }
 
     @Override

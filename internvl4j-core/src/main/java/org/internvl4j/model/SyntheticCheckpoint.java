@@ -19,6 +19,8 @@ import java.util.Map;
 import org.internvl4j.checkpoint.InternVLConfig;
 import org.internvl4j.checkpoint.InternVLTensors;
 import org.internvl4j.checkpoint.LlmArchitecture;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Writes a random-weight InternVL2 checkpoint with chosen shapes in the Hugging Face layout (config.json,
@@ -95,7 +97,7 @@ public final class SyntheticCheckpoint {
 
     /** The config.json a spec writes, parsed (for sizes without writing). */
     static InternVLConfig configOf(Spec s) {
-        return InternVLConfig.fromJson("synthetic config", config(new ObjectMapper(), s));
+        return InternVLConfig.fromJson("synthetic config", config(Json.mapper(), s));
     }
 
     /** The preset of a --like name: internvl2-1b, -2b, -4b, -8b or -26b. */
@@ -143,7 +145,7 @@ public final class SyntheticCheckpoint {
     /** Bytes of weights {@link #write} writes for spec (for progress reports). */
     public static long weightBytes(Spec spec) {
         long total = 0;
-        for (Tensor t : tensors(config(new ObjectMapper(), spec))) total += t.bytes();
+        for (Tensor t : tensors(config(Json.mapper(), spec))) total += t.bytes();
         return total;
     }
 
@@ -151,10 +153,10 @@ public final class SyntheticCheckpoint {
     public static long write(Path dir, Spec spec, long seed) {
         try {
             Files.createDirectories(dir);
-            ObjectMapper json = new ObjectMapper();
+            ObjectMapper json = Json.mapper();
             ObjectNode configJson = config(json, spec);
-            Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
-            Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
+            AtomicFiles.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(configJson));
+            AtomicFiles.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [92542, 92543], \"bos_token_id\": 1}\n");
             // split into shards of about shardBytes
             List<List<Tensor>> shards = new ArrayList<>();
             List<Tensor> cur = new ArrayList<>();
@@ -178,7 +180,7 @@ public final class SyntheticCheckpoint {
                 writeShard(dir.resolve(file), shards.get(k), seed + k, json);
                 for (Tensor t : shards.get(k)) map.put(t.name, file);
             }
-            Files.writeString(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
+            AtomicFiles.writeString(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
             return total;
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot write the synthetic checkpoint: " + e.getMessage(), e);
@@ -227,7 +229,7 @@ public final class SyntheticCheckpoint {
         byte[] h = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (h.length + 7) / 8 * 8;
         ByteBuffer buf = ByteBuffer.allocateDirect(16 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        AtomicFiles.write(file, ch -> {
             buf.putLong(padded).put(h);
             for (int i = h.length; i < padded; i++) buf.put((byte) ' ');
             long state = seed * 0x9E3779B97F4A7C15L + 1;
@@ -244,7 +246,7 @@ public final class SyntheticCheckpoint {
                 }
             }
             flush(ch, buf);
-        }
+        });
     }
 
     private static void flush(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.internvl4j.util.Json;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model: Qwen2/2.5/3 and
@@ -145,7 +146,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** Loads a tokenizer.json (gzip'ed when the name ends in .gz) with an optional tokenizer_config.json. */
     public static ByteLevelBpeTokenizer load(Path tokenizerJson, Path tokenizerConfig) {
         if (!Files.isRegularFile(tokenizerJson)) throw new TokenizerException("tokenizer.json not found: " + tokenizerJson);
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         JsonNode cfg = Files.isRegularFile(tokenizerConfig) ? readJson(mapper, tokenizerConfig) : mapper.createObjectNode();
         String where = tokenizerJson.toString();
         try (InputStream raw = Files.newInputStream(tokenizerJson);
@@ -234,7 +235,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
      * over tokenizer_config.json), not every added token flagged special.
      */
     public static ByteLevelBpeTokenizer loadVocabAndMerges(Path dir) {
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         Path cfgFile = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfgFile)) throw new TokenizerException("tokenizer_config.json not found: " + cfgFile);
         JsonNode cfg = readJson(mapper, cfgFile);

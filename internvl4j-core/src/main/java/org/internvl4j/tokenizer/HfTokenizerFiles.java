@@ -10,6 +10,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Writes the Hugging Face tokenizer files of an InternVL2 checkpoint (tokenizer_config.json,
@@ -79,11 +81,11 @@ public final class HfTokenizerFiles {
         stm.put("pad_token", token("</s>", null));
         stm.put("unk_token", token("<unk>", null));
 
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper().enable(SerializationFeature.INDENT_OUTPUT);
         try {
-            json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
-            json.writeValue(dir.resolve("added_tokens.json").toFile(), added);
-            json.writeValue(dir.resolve("special_tokens_map.json").toFile(), stm);
+            AtomicFiles.write(dir.resolve("tokenizer_config.json"), json.writeValueAsBytes(cfg));
+            AtomicFiles.write(dir.resolve("added_tokens.json"), json.writeValueAsBytes(added));
+            AtomicFiles.write(dir.resolve("special_tokens_map.json"), json.writeValueAsBytes(stm));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write tokenizer JSON files in " + dir, e);
         }

@@ -13,6 +13,7 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.internvl4j.util.Json;
 
 /**
  * The tokenizer InternVL2 uses: Hugging Face's slow {@code InternLM2Tokenizer} (transformers 4.37,
@@ -96,7 +97,7 @@ public final class InternLM2Tokenizer implements Tokenizer {
             throw new TokenizerException("tokenizer.model not found: " + modelFile);
         }
         SentencePieceProcessor sp = SentencePieceProcessor.load(modelFile);
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.mapper();
         Path cfgFile = dir.resolve("tokenizer_config.json");
         Path stmFile = dir.resolve("special_tokens_map.json");
         Path addedFile = dir.resolve("added_tokens.json");

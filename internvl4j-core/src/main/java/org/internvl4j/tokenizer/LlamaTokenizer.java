@@ -14,6 +14,7 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.internvl4j.util.Json;
 
 /**
  * Hugging Face's slow {@code LlamaTokenizer} on top of SentencePiece: the tokenizer of Phi-3-mini (InternVL2-4B) and
@@ -97,7 +98,7 @@ public final class LlamaTokenizer implements Tokenizer {
         Path modelFile = dir.resolve("tokenizer.model");
         if (!Files.isRegularFile(modelFile)) throw new TokenizerException("tokenizer.model not found: " + modelFile);
         SentencePieceProcessor sp = SentencePieceProcessor.load(modelFile);
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.mapper();
         Path cfgFile = dir.resolve("tokenizer_config.json");
         Path stmFile = dir.resolve("special_tokens_map.json");
         Path addedFile = dir.resolve("added_tokens.json");

@@ -15,6 +15,7 @@ import org.internvl4j.tokenizer.SentencePieceModel.NormalizerSpec;
 import org.internvl4j.tokenizer.SentencePieceModel.Piece;
 import org.internvl4j.tokenizer.SentencePieceModel.PieceType;
 import org.internvl4j.tokenizer.SentencePieceModel.TrainerSpec;
+import org.internvl4j.util.Json;
 
 /**
  * Tiny tokenizers in the layout of transformers' {@code LlamaTokenizer} checkpoints, for test checkpoints of the
@@ -122,7 +123,7 @@ public final class LlamaTokenizerFiles {
         stm.put("pad_token", token(pad, null, false));
         stm.put("unk_token", token("<unk>", null, false));
 
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper().enable(SerializationFeature.INDENT_OUTPUT);
         try {
             json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
             json.writeValue(dir.resolve("added_tokens.json").toFile(), added);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.internvl4j.util.AtomicFiles;
 
 /**
  * Serializes a {@link SentencePieceModel} as a {@code ModelProto} that SentencePiece itself loads.
@@ -15,7 +16,7 @@ public final class SentencePieceModelWriter {
 
     public static void write(SentencePieceModel model, Path file) {
         try {
-            Files.write(file, toBytes(model));
+            AtomicFiles.write(file, toBytes(model));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write SentencePiece model " + file, e);
         }

@@ -339,6 +339,45 @@ class HubDownloaderTest {
         assertThat(hub.requests("cdn", "/")).isEmpty();
     }
 
+    /** The shard's blob is absent, its snapshot link too; what was written waits as .incomplete for the next run. */
+    void assertShardNotFinished() throws IOException {
+        String blob = FakeHub.sha256(files.get(SHARD1).content());
+        assertThat(repoDir().resolve("blobs/" + blob)).doesNotExist();
+        assertThat(repoDir().resolve("snapshots/" + COMMIT + "/" + SHARD1)).doesNotExist();
+        try (var s = Files.list(repoDir().resolve("blobs"))) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+        }
+    }
+
+    @Test
+    void aDiskThatFillsMidDownloadLeavesNoFinishedLookingFileAndResumes() throws IOException {
+        System.setProperty(org.internvl4j.util.Faults.DISK_FULL_AFTER, "1000000"); // injected: works on any machine
+        try {
+            assertThatThrownBy(() -> new HubDownloader(options()).download(RepoId.parse(REPO)))
+                    .isInstanceOfSatisfying(HubException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(HubException.Kind.DISK_FULL);
+                        assertThat(e.getMessage()).contains("the disk filled up").contains("the download resumes");
+                    });
+        } finally {
+            System.clearProperty(org.internvl4j.util.Faults.DISK_FULL_AFTER);
+        }
+        assertShardNotFinished();
+        DownloadResult r = new HubDownloader(options()).download(RepoId.parse(REPO));
+        assertThat(Files.readAllBytes(r.snapshot().resolve(SHARD1))).isEqualTo(files.get(SHARD1).content());
+    }
+
+    @Test
+    void aRealFullDiskMidDownload() throws Exception {
+        try (org.internvl4j.testing.Tmpfs fs = org.internvl4j.testing.Tmpfs.mount(tmp.resolve("hf"), 2048)) {
+            // the space check before downloading would refuse at once; pretend it passed, as when another writer
+            // fills the disk during the download
+            HubOptions o = options().withUsableSpace(p -> Long.MAX_VALUE);
+            assertThatThrownBy(() -> new HubDownloader(o).download(RepoId.parse(REPO)))
+                    .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.DISK_FULL));
+            assertShardNotFinished();
+        }
+    }
+
     @Test
     void noSpaceLeftOnDeviceIsRecognised() {
         assertThat(HubDownloader.isDiskFull(new IOException("write", new IOException("No space left on device")))).isTrue();

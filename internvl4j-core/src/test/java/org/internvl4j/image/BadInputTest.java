@@ -128,9 +128,9 @@ class BadInputTest {
         // a real image over a small configured limit
         ImagePreprocessor small = ImagePreprocessor.builder().maxPixels(1000).build();
         assertThatThrownBy(() -> small.load(Fixtures.source("jpeg_420.jpg"))).isInstanceOf(ImageException.class)
-                .hasMessageContaining("157x103").hasMessageContaining("above the limit of 1000");
+                .hasMessageContaining("157x103").hasMessageContaining("above twice the limit of 1,000");
         assertThatThrownBy(() -> small.load(Fixtures.source("webp_lossless.webp")))
-                .hasMessageContaining("above the limit of 1000");
+                .hasMessageContaining("above twice the limit of 1,000");
     }
 
     @Test

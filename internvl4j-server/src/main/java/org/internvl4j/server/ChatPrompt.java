@@ -106,6 +106,8 @@ final class ChatPrompt {
                 String url = iu == null ? null : iu.isTextual() ? iu.textValue() : iu.isObject() ? Fields.string(iu, "url") : null;
                 if (url == null) throw ApiError.badRequest(at + ".image_url.url is required", at + ".image_url");
                 mine.add(imageInputs.load(url, at + ".image_url"));
+                imageInputs.checkTiles(images.stream().mapToInt(PixelValues::tiles).sum()
+                        + mine.stream().mapToInt(PixelValues::tiles).sum(), at + ".image_url");
             } else {
                 throw ApiError.badRequest(at + ": part type '" + type + "' is not supported (text, image_url)", at + ".type");
             }

@@ -48,19 +48,42 @@ final class ImageInputs {
 
     private final ImagePreprocessor preprocessor;
     private final boolean allowRemote;
+    private final int maxTiles;
     private final Resolver resolver;
     private final Predicate<InetAddress> allowed;
 
     ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote) {
-        this(preprocessor, allowRemote, InetAddress::getAllByName, ImageInputs::isPublic);
+        this(preprocessor, allowRemote, Integer.MAX_VALUE);
+    }
+
+    /** maxTiles: tiles of one request at most, all its images together. */
+    ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote, int maxTiles) {
+        this(preprocessor, allowRemote, maxTiles, InetAddress::getAllByName, ImageInputs::isPublic);
     }
 
     /** With a resolver and an address rule of the caller's (tests). */
     ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote, Resolver resolver, Predicate<InetAddress> allowed) {
+        this(preprocessor, allowRemote, Integer.MAX_VALUE, resolver, allowed);
+    }
+
+    ImageInputs(ImagePreprocessor preprocessor, boolean allowRemote, int maxTiles, Resolver resolver, Predicate<InetAddress> allowed) {
         this.preprocessor = preprocessor;
         this.allowRemote = allowRemote;
+        this.maxTiles = maxTiles;
         this.resolver = resolver;
         this.allowed = allowed;
+    }
+
+    /**
+     * Refuses a request whose images so far have more tiles than one request may (checked after each image, so
+     * at most one image is decoded past the budget, and before any of them reaches the vision tower).
+     */
+    void checkTiles(int tiles, String param) {
+        if (tiles > maxTiles) {
+            throw ApiError.badRequest("the request's images make " + tiles + " tiles, more than the " + maxTiles
+                    + " one request may have (-Dinternvl.limit.tilesPerRequest, and --session-len / tokens per tile);"
+                    + " send fewer or smaller images, or lower max_num", param, "too_many_tiles");
+        }
     }
 
     /** Decodes and tiles one image_url; param names the field for errors. */

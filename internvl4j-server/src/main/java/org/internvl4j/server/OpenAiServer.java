@@ -19,6 +19,8 @@ import org.internvl4j.chat.ChatModel;
 import org.internvl4j.engine.Engine;
 import org.internvl4j.engine.EngineOptions;
 import org.internvl4j.image.ImagePreprocessor;
+import org.internvl4j.util.Json;
+import org.internvl4j.util.Limits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final boolean ownsModel;
     private final Engine engine;
     private final Metrics metrics = new Metrics();
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json;
     private final List<byte[]> keyDigests = new ArrayList<>();
     private final CompletionHandler completions;
     private final Javalin app;
@@ -49,6 +51,8 @@ public final class OpenAiServer implements AutoCloseable {
         this.options = options;
         this.chat = chat;
         this.ownsModel = ownsModel;
+        // request bodies: nesting bounded like every JSON of the project, length by the body limit
+        this.json = Json.builder(Limits.current().jsonDepth(), options.maxBodyBytes()).build();
         for (String k : options.apiKeys()) keyDigests.add(sha256(k));
         var config = chat.model().config();
         ImagePreprocessor pre = ImagePreprocessor.builder().inputSize(chat.model().imageSize()).minNum(config.minDynamicPatch())
@@ -61,7 +65,8 @@ public final class OpenAiServer implements AutoCloseable {
             throw new IllegalStateException("the model's engine already runs (it served in-process requests) with other"
                     + " options than the server's; start the server before using the model in-process", e);
         }
-        this.completions = new CompletionHandler(chat, engine, new ImageInputs(pre, options.allowRemoteImages()), metrics, json,
+        this.completions = new CompletionHandler(chat, engine, new ImageInputs(pre, options.allowRemoteImages(),
+                Math.min(Limits.current().tilesPerRequest(), options.sessionLen() / chat.model().imageTokensPerTile())), metrics, json,
                 options.servedModelName(), options.sessionLen());
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
@@ -69,6 +74,7 @@ public final class OpenAiServer implements AutoCloseable {
             c.concurrency.useVirtualThreads = true;
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.http.maxRequestSize = options.maxBodyBytes();
+            c.jetty.modifyHttpConfiguration(h -> h.setRequestHeaderSize(options.maxHeaderBytes()));
             c.jetty.host = options.host();
             c.jetty.port = options.port();
             c.requestLogger.http(this::logRequest);

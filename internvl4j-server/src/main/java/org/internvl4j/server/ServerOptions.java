@@ -20,13 +20,15 @@ import java.util.List;
  * @param maxBodyBytes      request bodies above this get 413
  * @param maxWaiting        requests queued beyond the running batch; more get 429
  * @param requestTimeout    a request running longer ends (zero: no limit)
+ * @param maxHeaderBytes    request line and headers above this get 431 (Jetty's default is 8 KiB)
  */
 public record ServerOptions(Path modelDir, String host, int port, List<String> apiKeys, String servedModelName,
                             int maxBatch, int sessionLen, double kvCacheGib, int maxNum, boolean allowRemoteImages,
-                            long maxBodyBytes, int maxWaiting, Duration requestTimeout) {
+                            long maxBodyBytes, int maxWaiting, Duration requestTimeout, int maxHeaderBytes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 23333;
+    public static final int DEFAULT_MAX_HEADER_BYTES = 8 << 10;
 
     public ServerOptions {
         if (modelDir == null) throw new IllegalArgumentException("a model directory is needed");
@@ -44,6 +46,15 @@ public record ServerOptions(Path modelDir, String host, int port, List<String> a
         if (maxBodyBytes < 1024) throw new IllegalArgumentException("the body limit must be >= 1024 bytes, got " + maxBodyBytes);
         if (maxWaiting < 0) throw new IllegalArgumentException("the queue limit must be >= 0, got " + maxWaiting);
         if (requestTimeout == null || requestTimeout.isNegative()) requestTimeout = Duration.ZERO;
+        if (maxHeaderBytes < 1024) throw new IllegalArgumentException("the header limit must be >= 1024 bytes, got " + maxHeaderBytes);
+    }
+
+    /** As the canonical constructor, with Jetty's default header limit. */
+    public ServerOptions(Path modelDir, String host, int port, List<String> apiKeys, String servedModelName,
+                         int maxBatch, int sessionLen, double kvCacheGib, int maxNum, boolean allowRemoteImages,
+                         long maxBodyBytes, int maxWaiting, Duration requestTimeout) {
+        this(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum, allowRemoteImages,
+                maxBodyBytes, maxWaiting, requestTimeout, DEFAULT_MAX_HEADER_BYTES);
     }
 
     /** The defaults of {@code internvl serve} for a model directory. */
@@ -54,56 +65,61 @@ public record ServerOptions(Path modelDir, String host, int port, List<String> a
 
     public ServerOptions withPort(int p) {
         return new ServerOptions(modelDir, host, p, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withApiKeys(List<String> keys) {
         return new ServerOptions(modelDir, host, port, keys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withServedModelName(String name) {
         return new ServerOptions(modelDir, host, port, apiKeys, name, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withMaxBatch(int n) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, n, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withSessionLen(int n) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, n, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withKvCacheGib(double g) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, g, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withMaxNum(int n) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, n,
-                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout);
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withAllowRemoteImages(boolean b) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                b, maxBodyBytes, maxWaiting, requestTimeout);
+                b, maxBodyBytes, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withMaxBodyBytes(long n) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, n, maxWaiting, requestTimeout);
+                allowRemoteImages, n, maxWaiting, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withMaxWaiting(int n) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, n, requestTimeout);
+                allowRemoteImages, maxBodyBytes, n, requestTimeout, maxHeaderBytes);
     }
 
     public ServerOptions withRequestTimeout(Duration d) {
         return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
-                allowRemoteImages, maxBodyBytes, maxWaiting, d);
+                allowRemoteImages, maxBodyBytes, maxWaiting, d, maxHeaderBytes);
+    }
+
+    public ServerOptions withMaxHeaderBytes(int n) {
+        return new ServerOptions(modelDir, host, port, apiKeys, servedModelName, maxBatch, sessionLen, kvCacheGib, maxNum,
+                allowRemoteImages, maxBodyBytes, maxWaiting, requestTimeout, n);
     }
 }
