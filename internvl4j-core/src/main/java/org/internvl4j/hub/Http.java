@@ -129,6 +129,7 @@ final class Http implements AutoCloseable {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             byte[] buf = new byte[8192];
             while (out.size() < limit) {
+                if (watch.stalled()) throw stalled(r);   // a closed body may go on answering 0 bytes
                 int n;
                 try {
                     n = in.read(buf, 0, Math.min(buf.length, limit - out.size()));
