@@ -20,13 +20,16 @@ import org.internvl4j.tensor.DType;
  *
  * <p>On disk a quantized tensor is a safetensors U8 tensor [rows, cols / 32 * bytes per block] under its
  * usual name, and config.json carries {@value #CONFIG_KEY}: {@code {"quant_method": "internvl4j",
- * "format": "q8_0" | "q4_0", "block_size": 32, "scale": "float16"}}. {@link Checkpoint#open} reads the
+ * "format": "q8_0" | "q4_0", "block_size": 32, "scale": "float16", "layout": "panel16"}}
+ * ({@link org.internvl4j.tensor.QuantLayout}: rows interleaved by 16). {@link Checkpoint#open} reads the
  * U8 bytes back as that format with the logical shape [rows, cols], memory-mapped, with no further work.
  */
 public final class Quantization {
     /** The config.json entry (transformers' name for it; its quant_method names this project, so transformers refuses the files rather than misreading them). */
     public static final String CONFIG_KEY = "quantization_config";
     public static final String METHOD = "internvl4j";
+    /** The byte layout of the blocks, {@link org.internvl4j.tensor.QuantLayout}'s panels of 16 rows. */
+    public static final String LAYOUT = "panel16";
     /** System property read when no format is passed: q8, q4 or none. */
     public static final String PROPERTY = "internvl.quantize";
 
@@ -84,13 +87,18 @@ public final class Quantization {
         if (q.path("block_size").asInt(-1) != 32 || !"float16".equals(q.path("scale").asText(""))) {
             throw new CheckpointException(configJson + ": " + CONFIG_KEY + " must have block_size 32 and scale \"float16\", got " + q);
         }
+        if (!LAYOUT.equals(q.path("layout").asText(""))) {
+            throw new CheckpointException(configJson + ": " + CONFIG_KEY + ".layout is '" + q.path("layout").asText("") + "', this version reads \""
+                    + LAYOUT + "\" (rows interleaved by 16); a checkpoint quantized by an earlier version (row layout, no layout entry) "
+                    + "must be quantized again from its BF16 original with `internvl quantize`");
+        }
         return t;
     }
 
     /** The entry written into config.json for this format. */
     public static ObjectNode configEntry(DType format) {
         ObjectNode n = SafeTensorsFile.JSON.createObjectNode();
-        n.put("quant_method", METHOD).put("format", format.name().toLowerCase(Locale.ROOT)).put("block_size", 32).put("scale", "float16")
+        n.put("quant_method", METHOD).put("format", format.name().toLowerCase(Locale.ROOT)).put("block_size", 32).put("scale", "float16").put("layout", LAYOUT)
                 .put("modules", "language model linear layers and output head; embeddings, norms, vision tower and projector unquantized");
         return n;
     }

@@ -84,8 +84,8 @@ public final class MatMul {
             }
             case F32Weight f -> Parallel.forRange(w.rows(), 4, (r0, r1) -> f32Rows(f, x, xOff, y, yOff, r0, r1));
             case F16Weight h -> Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(h, x, xOff, 1, y, yOff, r0, r1));
-            case Q8Weight q -> Parallel.forRange(w.rows(), 4, (r0, r1) -> quantRows(q, x, xOff, y, yOff, r0, r1));
-            case Q4Weight q -> Parallel.forRange(w.rows(), 4, (r0, r1) -> quantRows(q, x, xOff, y, yOff, r0, r1));
+            case Q8Weight q -> quantMatVec(q, x, xOff, y, yOff);
+            case Q4Weight q -> quantMatVec(q, x, xOff, y, yOff);
         }
     }
 
@@ -107,6 +107,9 @@ public final class MatMul {
             matVec(w, x, xOff, y, yOff);
         } else if (n <= DECODE_MAX_TOKENS && w instanceof Bf16Weight b) {
             bf16Tokens(b, x, xOff, n, y, yOff);
+        } else if (n < TILE_MIN_TOKENS && w.dtype().quantized()) {
+            // a matVec per token: the panel kernel streams blocks faster than widening each row once for all tokens
+            for (int t = 0; t < n; t++) matVec(w, x, xOff + t * w.cols(), y, yOff + t * w.rows());
         } else if (n < TILE_MIN_TOKENS) {
             Parallel.forRange(w.rows(), 4, (r0, r1) -> streamRows(w, x, xOff, n, y, yOff, r0, r1));
         } else {
@@ -284,179 +287,106 @@ public final class MatMul {
     }
 
     /**
-     * Rows of a block-quantized weight, eight streams at a time as in {@link #bf16Rows}. Each block's
-     * bytes widen straight to floats (sign-extending byte loads), are scaled by the block's d and
-     * multiplied with float x: decode reads each weight once, so its speed is the bytes streamed,
-     * and float products keep x unrounded. (Prefill, which reuses each weight for many tokens, widens
-     * blocks into the float tiles instead.) At 128 bits there is no byte shape to widen from, so
-     * rows go through the generic row-at-a-time path.
+     * A block-quantized weight times one token, 16 rows (a {@link QuantLayout} panel) at a time: lanes are
+     * rows, so a block costs one load and widening per column for L rows, one scale vector, and no
+     * horizontal sum; every row gets the same arithmetic whichever thread runs its panel. The rows after
+     * the last panel (row layout) are widened one at a time. At 128 bits there is no byte shape to widen
+     * from, so all rows take that path.
      */
-    private static void quantRows(Weight w, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
-        if (VectorLoads.B == null) {
-            streamRows(w, x, xOff, 1, y, yOff, r0, r1);
-            return;
+    private static void quantMatVec(Weight w, float[] x, int xOff, float[] y, int yOff) {
+        int rows = w.rows(), panelRows = VectorLoads.B == null ? 0 : QuantLayout.panelRows(rows);
+        if (panelRows > 0) {
+            boolean q8 = w instanceof Q8Weight;
+            float[] sx = q8 ? null : blockSums(x, xOff, w.cols());
+            Parallel.forRange(panelRows / QuantLayout.PANEL, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    if (q8) q8Panel(w, x, xOff, y, yOff, p);
+                    else q4Panel(w, x, xOff, sx, y, yOff, p);
+                }
+            });
         }
-        int q = (r1 - r0) / STREAMS;
-        float[] acc = new float[STREAMS * L];
-        boolean q8 = w instanceof Q8Weight;
-        float[] sx = q8 ? null : stepSums(x, xOff, w.cols());
-        float[] corr = new float[STREAMS];
-        for (int i = 0; i < q; i++) {
-            if (q8) q8Streams(w, x, xOff, y, yOff, r0 + i, q, acc);
-            else q4Streams(w, x, xOff, sx, y, yOff, r0 + i, q, acc, corr);
-        }
-        for (int r = r0 + STREAMS * q; r < r1; r++) {
-            if (q8) q8Streams(w, x, xOff, y, yOff, r, 0, acc);
-            else q4Streams(w, x, xOff, sx, y, yOff, r, 0, acc, corr);
-        }
+        if (panelRows < rows) streamRows(w, x, xOff, 1, y, yOff, panelRows, rows);
     }
 
     /**
-     * Steps per block of the quantized streams: each step reads L bytes of q per row (2L int8 weights of
-     * a Q8_0 block, 2L nibbles of a Q4_0 block); one step per block at 512 bits, two at 256. One flat loop
-     * over steps, not a loop inside each block: C2 did not unroll the inner one and ran at 3/4 the speed.
+     * Panel p of a Q8_0 weight: per block, column c's 16 int8 widen straight to floats and meet x[c] in
+     * four partial sums, which are scaled once per block. Written out in one method: C2 boxed vectors
+     * passed to helpers in kernels this size.
      */
-    private static final int STEPS = 16 / L;
-
-    /** Q8_0 rows r, r + q, ..., r + 7q (all r when q is 0), as {@link #bf16Streams}. */
-    private static void q8Streams(Weight w, float[] x, int xOff, float[] y, int yOff, int r, int q, float[] acc) {
+    private static void q8Panel(Weight w, float[] x, int xOff, float[] y, int yOff, int p) {
         MemorySegment s = w.segment();
         int blocks = w.cols() / 32;
-        long rowBytes = 34L * blocks, step = q * rowBytes;
-        long b = r * rowBytes;
+        long blockBytes = QuantLayout.PANEL * 34L;
         VectorSpecies<Byte> bs = VectorLoads.B;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int u = 0, n = blocks * STEPS; u < n; u++) {
-            int k = u / STEPS, j = (u - k * STEPS) * 2 * L;
-            long o = b + 34L * k;
-            float d0 = Float.float16ToFloat(s.get(Weight.I16_LE, o)), d1 = Float.float16ToFloat(s.get(Weight.I16_LE, o + step));
-            float d2 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 2 * step)), d3 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 3 * step));
-            float d4 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 4 * step)), d5 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 5 * step));
-            float d6 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 6 * step)), d7 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 7 * step));
-            int xc = xOff + 32 * k + j;
-            FloatVector x0 = FloatVector.fromArray(F, x, xc), x1 = FloatVector.fromArray(F, x, xc + L);
-            long oj = o + 2 + j, ok = oj + L;
-            FloatVector t0 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t1 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t2 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 2 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t3 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 3 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t4 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 4 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t5 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 5 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t6 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 6 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            FloatVector t7 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, oj + 7 * step, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
-            a0 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t0).fma(FloatVector.broadcast(F, d0), a0);
-            a1 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t1).fma(FloatVector.broadcast(F, d1), a1);
-            a2 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 2 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t2).fma(FloatVector.broadcast(F, d2), a2);
-            a3 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 3 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t3).fma(FloatVector.broadcast(F, d3), a3);
-            a4 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 4 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t4).fma(FloatVector.broadcast(F, d4), a4);
-            a5 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 5 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t5).fma(FloatVector.broadcast(F, d5), a5);
-            a6 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 6 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t6).fma(FloatVector.broadcast(F, d6), a6);
-            a7 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, ok + 7 * step, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t7).fma(FloatVector.broadcast(F, d7), a7);
+        for (int h = 0; h < QuantLayout.PANEL; h += L) {
+            FloatVector acc = FloatVector.zero(F);
+            long o = p * blocks * blockBytes;
+            for (int k = 0; k < blocks; k++, o += blockBytes) {
+                FloatVector d = VectorLoads.f16(s, o + 2L * h);
+                long q = o + 2L * QuantLayout.PANEL + h;
+                int xc = xOff + 32 * k;
+                FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+                for (int c = 0; c < 32; c += 4) {
+                    long qc = q + (long) QuantLayout.PANEL * c;
+                    b0 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, qc, LE).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + c]), b0);
+                    b1 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, qc + QuantLayout.PANEL, LE).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + c + 1]), b1);
+                    b2 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, qc + 2 * QuantLayout.PANEL, LE).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + c + 2]), b2);
+                    b3 = ((FloatVector) ByteVector.fromMemorySegment(bs, s, qc + 3 * QuantLayout.PANEL, LE).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + c + 3]), b3);
+                }
+                acc = b0.add(b1).add(b2.add(b3)).fma(d, acc);
+            }
+            acc.intoArray(y, yOff + p * QuantLayout.PANEL + h);
         }
-        // written out, not through a helper taking the vectors: C2 hit its inlining cutoff there and boxed them
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, L);
-        a2.intoArray(acc, 2 * L);
-        a3.intoArray(acc, 3 * L);
-        a4.intoArray(acc, 4 * L);
-        a5.intoArray(acc, 5 * L);
-        a6.intoArray(acc, 6 * L);
-        a7.intoArray(acc, 7 * L);
-        sumStreams(y, yOff, r, q, acc, null);
     }
 
-    /** Sums of the x values each Q4_0 step multiplies (x[j .. j + L) and x[j + 16 .. j + 16 + L) of its block), in a fixed order. */
-    private static float[] stepSums(float[] x, int xOff, int cols) {
-        float[] sx = new float[cols / 32 * STEPS];
-        for (int u = 0; u < sx.length; u++) {
-            int k = u / STEPS, j = (u - k * STEPS) * L, c = xOff + 32 * k + j;
+    /** 8 times the sum of x over each block of 32: a Q4_0 row's offset of 8 comes off as d * that, once per block. */
+    private static float[] blockSums(float[] x, int xOff, int cols) {
+        float[] sx = new float[cols / 32];
+        for (int k = 0; k < sx.length; k++) {
             float sum = 0;
-            for (int i = 0; i < L; i++) sum += x[c + i] + x[c + 16 + i];
-            sx[u] = sum;
+            for (int i = 0; i < 32; i++) sum += x[xOff + 32 * k + i];
+            sx[k] = 8 * sum;
         }
         return sx;
     }
 
     /**
-     * Q4_0 rows r, r + q, ..., r + 7q (all r when q is 0): a step's low nibbles pair with x[j ..], its high ones
-     * with x[j + 16 ..]. The nibbles are multiplied as stored (0..15); the offset of 8 comes off at the end,
-     * as 8 * sum over steps of d * (the step's x sum) per row (sx, one scalar fma per row and step), which
-     * saves two byte subtractions per step and row.
+     * Panel p of a Q4_0 weight: byte j of the 16 rows widens to ints once; its low nibbles meet x[j] and its
+     * high ones x[j + 16], as stored (0..15). The offset of 8 comes off per block as d * 8 * (x's block sum).
+     * Shift-and-mask on the widened ints ran 1.7x faster here than masking the high nibble in place.
      */
-    private static void q4Streams(Weight w, float[] x, int xOff, float[] sx, float[] y, int yOff, int r, int q, float[] acc, float[] corr) {
+    private static void q4Panel(Weight w, float[] x, int xOff, float[] sx, float[] y, int yOff, int p) {
         MemorySegment s = w.segment();
         int blocks = w.cols() / 32;
-        long rowBytes = 18L * blocks, step = q * rowBytes;
-        long b = r * rowBytes;
+        long blockBytes = QuantLayout.PANEL * 18L;
         VectorSpecies<Byte> bs = VectorLoads.B;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        float c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
-        for (int u = 0, n = blocks * STEPS; u < n; u++) {
-            int k = u / STEPS, j = (u - k * STEPS) * L;
-            long o = b + 18L * k;
-            float d0 = Float.float16ToFloat(s.get(Weight.I16_LE, o)), d1 = Float.float16ToFloat(s.get(Weight.I16_LE, o + step));
-            float d2 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 2 * step)), d3 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 3 * step));
-            float d4 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 4 * step)), d5 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 5 * step));
-            float d6 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 6 * step)), d7 = Float.float16ToFloat(s.get(Weight.I16_LE, o + 7 * step));
-            int xc = xOff + 32 * k + j;
-            FloatVector xl = FloatVector.fromArray(F, x, xc), xh = FloatVector.fromArray(F, x, xc + 16);
-            long oj = o + 2 + j;
-            ByteVector p0 = ByteVector.fromMemorySegment(bs, s, oj, LE), p1 = ByteVector.fromMemorySegment(bs, s, oj + step, LE);
-            ByteVector p2 = ByteVector.fromMemorySegment(bs, s, oj + 2 * step, LE), p3 = ByteVector.fromMemorySegment(bs, s, oj + 3 * step, LE);
-            ByteVector p4 = ByteVector.fromMemorySegment(bs, s, oj + 4 * step, LE), p5 = ByteVector.fromMemorySegment(bs, s, oj + 5 * step, LE);
-            ByteVector p6 = ByteVector.fromMemorySegment(bs, s, oj + 6 * step, LE), p7 = ByteVector.fromMemorySegment(bs, s, oj + 7 * step, LE);
-            float su = sx[u];
-            c0 = Math.fma(d0, su, c0);
-            c1 = Math.fma(d1, su, c1);
-            c2 = Math.fma(d2, su, c2);
-            c3 = Math.fma(d3, su, c3);
-            c4 = Math.fma(d4, su, c4);
-            c5 = Math.fma(d5, su, c5);
-            c6 = Math.fma(d6, su, c6);
-            c7 = Math.fma(d7, su, c7);
-            // low nibbles and high nibbles of each row, widened as stored (0..15)
-            FloatVector t0 = ((FloatVector) p0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t1 = ((FloatVector) p1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t2 = ((FloatVector) p2.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t3 = ((FloatVector) p3.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t4 = ((FloatVector) p4.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t5 = ((FloatVector) p5.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t6 = ((FloatVector) p6.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            FloatVector t7 = ((FloatVector) p7.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).mul(xl);
-            a0 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t0).fma(FloatVector.broadcast(F, d0), a0);
-            a1 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t1).fma(FloatVector.broadcast(F, d1), a1);
-            a2 = ((FloatVector) p2.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t2).fma(FloatVector.broadcast(F, d2), a2);
-            a3 = ((FloatVector) p3.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t3).fma(FloatVector.broadcast(F, d3), a3);
-            a4 = ((FloatVector) p4.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t4).fma(FloatVector.broadcast(F, d4), a4);
-            a5 = ((FloatVector) p5.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t5).fma(FloatVector.broadcast(F, d5), a5);
-            a6 = ((FloatVector) p6.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t6).fma(FloatVector.broadcast(F, d6), a6);
-            a7 = ((FloatVector) p7.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(xh, t7).fma(FloatVector.broadcast(F, d7), a7);
-        }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, L);
-        a2.intoArray(acc, 2 * L);
-        a3.intoArray(acc, 3 * L);
-        a4.intoArray(acc, 4 * L);
-        a5.intoArray(acc, 5 * L);
-        a6.intoArray(acc, 6 * L);
-        a7.intoArray(acc, 7 * L);
-        corr[0] = 8 * c0;
-        corr[1] = 8 * c1;
-        corr[2] = 8 * c2;
-        corr[3] = 8 * c3;
-        corr[4] = 8 * c4;
-        corr[5] = 8 * c5;
-        corr[6] = 8 * c6;
-        corr[7] = 8 * c7;
-        sumStreams(y, yOff, r, q, acc, corr);
-    }
-
-    /** Sums each stream's lanes, stored in acc, in a fixed order (as {@link #bf16Streams}) into y, less corr[j] if given. */
-    private static void sumStreams(float[] y, int yOff, int r, int q, float[] acc, float[] corr) {
-        for (int j = 0; j < STREAMS; j++) {
-            float sum = 0;
-            for (int i = 0; i < L; i++) sum += acc[j * L + i];
-            y[yOff + r + j * q] = corr == null ? sum : sum - corr[j];
+        for (int h = 0; h < QuantLayout.PANEL; h += L) {
+            FloatVector acc = FloatVector.zero(F), corr = acc;
+            long o = p * blocks * blockBytes;
+            for (int k = 0; k < blocks; k++, o += blockBytes) {
+                FloatVector d = VectorLoads.f16(s, o + 2L * h);
+                long q = o + 2L * QuantLayout.PANEL + h;
+                int xc = xOff + 32 * k;
+                FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+                for (int j = 0; j < 16; j += 2) {
+                    long qj = q + (long) QuantLayout.PANEL * j;
+                    IntVector v0 = (IntVector) ByteVector.fromMemorySegment(bs, s, qj, LE).convertShape(VectorOperators.B2I, VectorLoads.I, 0);
+                    IntVector v1 = (IntVector) ByteVector.fromMemorySegment(bs, s, qj + QuantLayout.PANEL, LE).convertShape(VectorOperators.B2I, VectorLoads.I, 0);
+                    b0 = ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, x[xc + j]), b0);
+                    b1 = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + j + 16]), b1);
+                    b2 = ((FloatVector) v1.and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, x[xc + j + 1]), b2);
+                    b3 = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, x[xc + j + 17]), b3);
+                }
+                acc = b0.add(b1).add(b2.add(b3)).fma(d, acc);
+                corr = d.fma(FloatVector.broadcast(F, sx[k]), corr);
+            }
+            acc.sub(corr).intoArray(y, yOff + p * QuantLayout.PANEL + h);
         }
     }
 
@@ -588,7 +518,9 @@ public final class MatMul {
         // so groups are packed in parallel.
         float[] xp = new float[groups * cols * NT];
         Parallel.forRange(groups, 1, (g0, g1) -> pack(x, xOff, n, cols, xp, g0, g1));
-        Parallel.forRange(w.rows(), MR, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1, transposedOut));
+        // quantized: row blocks start on panel boundaries (48 is a multiple of 16 and of both tile heights)
+        int grain = w.dtype().quantized() ? 48 : MR;
+        Parallel.forRange(w.rows(), grain, (r0, r1) -> tiledRows(w, bias, xp, groups, n, y, yOff, r0, r1, transposedOut));
     }
 
     /** Packs the token groups [g0, g1) of x into xp (see {@link #tiled}), one K block of a group at a time. */
@@ -619,7 +551,12 @@ public final class MatMul {
             int nr = Math.min(RB, r1 - rb);
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0);
-                for (int i = 0; i < nr; i++) {
+                int i0 = 0;
+                if (w.dtype().quantized() && VectorLoads.B != null) {
+                    int panelEnd = Math.min(nr, QuantLayout.panelRows(rows) - rb);
+                    for (; i0 + QuantLayout.PANEL <= panelEnd; i0 += QuantLayout.PANEL) VectorLoads.widenPanel(w, rb + i0, k0, kc, wb, i0 * KC, KC);
+                }
+                for (int i = i0; i < nr; i++) {
                     VectorLoads.widen(w, rb + i, k0, wb, i * KC, kc);
                 }
                 boolean first = k0 == 0;

@@ -14,11 +14,9 @@ public record Q4Weight(MemorySegment segment, int rows, int cols) implements Wei
 
     @Override
     public float get(int r, int c) {
-        long block = (long) r * (cols / 32) + c / 32;
-        long at = block * 18;
-        int j = c % 32;
-        int b = segment.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 2 + (j & 15)) & 0xff;
+        int k = c / 32, j = c % 32;
+        int b = segment.get(java.lang.foreign.ValueLayout.JAVA_BYTE, QuantLayout.quantAt(DType.Q4_0, rows, cols, r, k, j & 15)) & 0xff;
         int q = j < 16 ? b & 15 : b >>> 4;
-        return Float.float16ToFloat(segment.get(I16_LE, at)) * (q - 8);
+        return Float.float16ToFloat(segment.get(I16_LE, QuantLayout.scaleAt(DType.Q4_0, rows, cols, r, k))) * (q - 8);
     }
 }

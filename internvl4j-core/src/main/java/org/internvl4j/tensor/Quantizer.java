@@ -22,23 +22,49 @@ public final class Quantizer {
         return Weight.of(to, dst, src.rows(), src.cols());
     }
 
-    /** Rounds src into dst, which must hold exactly its rows in format {@code to}. */
+    /** Rounds src into dst, which must hold exactly its rows in format {@code to}, laid out as {@link QuantLayout} says. */
     public static void quantize(Weight src, DType to, MemorySegment dst) {
-        int cols = src.cols();
+        int rows = src.rows(), cols = src.cols();
         long rowBytes = Weight.rowBytes(requireQuantized(to), cols);
-        if (dst.byteSize() != rowBytes * src.rows()) {
-            throw new IllegalArgumentException("destination has " + dst.byteSize() + " bytes, " + src.rows() + " rows of " + to + " need " + rowBytes * src.rows());
+        if (dst.byteSize() != rowBytes * rows) {
+            throw new IllegalArgumentException("destination has " + dst.byteSize() + " bytes, " + rows + " rows of " + to + " need " + rowBytes * rows);
         }
-        Parallel.forRange(src.rows(), 1, (r0, r1) -> {
+        int panels = QuantLayout.panelRows(rows) / QuantLayout.PANEL;
+        // one task per panel, and one more for the rows after the last panel (row layout, written in place)
+        Parallel.forRange(panels + (rows > QuantLayout.panelRows(rows) ? 1 : 0), 1, (p0, p1) -> {
             float[] row = new float[cols];
-            for (int r = r0; r < r1; r++) {
-                VectorLoads.widen(src, r, 0, row, 0, cols);
-                quantizeRow(to, row, 0, cols, dst, r * rowBytes);
+            MemorySegment one = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes)]);
+            for (int p = p0; p < p1; p++) {
+                if (p == panels) {
+                    for (int r = QuantLayout.panelRows(rows); r < rows; r++) {
+                        VectorLoads.widen(src, r, 0, row, 0, cols);
+                        quantizeRow(to, row, 0, cols, dst, r * rowBytes);
+                    }
+                    continue;
+                }
+                for (int r = p * QuantLayout.PANEL; r < (p + 1) * QuantLayout.PANEL; r++) {
+                    VectorLoads.widen(src, r, 0, row, 0, cols);
+                    quantizeRow(to, row, 0, cols, one, 0);
+                    scatter(to, one, rows, cols, r, dst);
+                }
             }
         });
     }
 
-    /** Rounds x[xOff .. xOff + cols) to whole blocks of {@code to} written at dst[at ..]. */
+    /** Moves row r's blocks, quantized in llama.cpp's row layout in {@code one}, to their places in dst. */
+    private static void scatter(DType to, MemorySegment one, int rows, int cols, int r, MemorySegment dst) {
+        int quantBytes = to.blockBytes() - 2;
+        for (int k = 0; k < cols / 32; k++) {
+            long o = (long) k * to.blockBytes();
+            dst.set(Weight.I16_LE, QuantLayout.scaleAt(to, rows, cols, r, k), one.get(Weight.I16_LE, o));
+            long q = QuantLayout.quantAt(to, rows, cols, r, k, 0);
+            for (int j = 0; j < quantBytes; j++) {
+                dst.set(ValueLayout.JAVA_BYTE, q + (long) QuantLayout.PANEL * j, one.get(ValueLayout.JAVA_BYTE, o + 2 + j));
+            }
+        }
+    }
+
+    /** Rounds x[xOff .. xOff + cols) to whole blocks of {@code to} written at dst[at ..], one block after the other (llama.cpp's row layout). */
     public static void quantizeRow(DType to, float[] x, int xOff, int cols, MemorySegment dst, long at) {
         Weight.rowBytes(requireQuantized(to), cols);
         for (int b = 0; b < cols / 32; b++) {

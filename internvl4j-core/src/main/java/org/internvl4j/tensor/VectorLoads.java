@@ -128,12 +128,16 @@ final class VectorLoads {
         }
     }
 
-    /** Dequantizes w[row, c0 .. c0 + len) of a block-quantized weight: whole blocks in vectors, any ragged ends by get. */
+    /**
+     * Dequantizes w[row, c0 .. c0 + len) of a block-quantized weight. Rows in the row layout (after the last
+     * {@link QuantLayout} panel) widen whole blocks in vectors; rows inside panels, whose bytes lie 16 apart,
+     * and ragged ends go by get (the kernels widen panels whole, with {@link #widenPanel}).
+     */
     private static void widenBlocks(Weight w, int row, int c0, float[] dst, int dOff, int len) {
         int c = c0, end = c0 + len;
-        int firstBlock = Math.min(end, (c0 + 31) / 32 * 32);
-        for (; c < firstBlock; c++) dst[dOff + c - c0] = w.get(row, c);
-        if (B != null) {
+        if (B != null && row >= QuantLayout.panelRows(w.rows())) {
+            int firstBlock = Math.min(end, (c0 + 31) / 32 * 32);
+            for (; c < firstBlock; c++) dst[dOff + c - c0] = w.get(row, c);
             MemorySegment s = w.segment();
             int bytes = w.dtype().blockBytes();
             long rowBase = (long) row * (w.cols() / 32) * bytes;
@@ -158,5 +162,47 @@ final class VectorLoads {
             }
         }
         for (; c < end; c++) dst[dOff + c - c0] = w.get(row, c);
+    }
+
+    private static final ThreadLocal<float[]> PANEL_BUF = ThreadLocal.withInitial(() -> new float[32 * QuantLayout.PANEL]);
+
+    /**
+     * Dequantizes the 16 rows of the panel starting at row r0 (a multiple of 16), columns [c0, c0 + len) (whole
+     * blocks), into dst row-major: row r0 + i at dst[dOff + i * stride ..]. Each column of 16 rows widens in
+     * vectors into a small buffer, then a scalar copy transposes it: a copy per weight, against the hundreds of
+     * multiply-adds prefill spends on each widened weight.
+     */
+    static void widenPanel(Weight w, int r0, int c0, int len, float[] dst, int dOff, int stride) {
+        if (B == null || r0 % QuantLayout.PANEL != 0 || r0 + QuantLayout.PANEL > QuantLayout.panelRows(w.rows()) || c0 % 32 != 0 || len % 32 != 0) {
+            throw new IllegalArgumentException("widenPanel needs a whole panel and whole blocks, got rows from " + r0 + ", columns " + c0 + " + " + len);
+        }
+        MemorySegment s = w.segment();
+        DType t = w.dtype();
+        boolean q8 = t == DType.Q8_0;
+        float[] tmp = PANEL_BUF.get();
+        for (int c = c0; c < c0 + len; c += 32) {
+            long o = QuantLayout.scaleAt(t, w.rows(), w.cols(), r0, c / 32);
+            long q = o + 2L * QuantLayout.PANEL;
+            for (int h = 0; h < QuantLayout.PANEL; h += L) {
+                FloatVector d = f16(s, o + 2L * h);
+                if (q8) {
+                    for (int j = 0; j < 32; j++) {
+                        ((FloatVector) ByteVector.fromMemorySegment(B, s, q + QuantLayout.PANEL * j + h, LE).convertShape(VectorOperators.B2F, F, 0))
+                                .mul(d).intoArray(tmp, QuantLayout.PANEL * j + h);
+                    }
+                } else {
+                    for (int j = 0; j < 16; j++) {
+                        IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, q + QuantLayout.PANEL * j + h, LE).convertShape(VectorOperators.B2I, I, 0);
+                        ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(tmp, QuantLayout.PANEL * j + h);
+                        ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
+                                .intoArray(tmp, QuantLayout.PANEL * (j + 16) + h);
+                    }
+                }
+            }
+            int at = dOff + c - c0;
+            for (int i = 0; i < QuantLayout.PANEL; i++) {
+                for (int j = 0; j < 32; j++) dst[at + i * stride + j] = tmp[QuantLayout.PANEL * j + i];
+            }
+        }
     }
 }

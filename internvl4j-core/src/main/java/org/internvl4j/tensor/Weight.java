@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
  * A row-major matrix [rows, cols] of weights that lives in a memory segment (usually a view over a
  * memory-mapped safetensors file; weights are never copied). One storage format, one class.
  * Linear layers store [out, in] and compute y = x W^T, so a row is one output feature.
- * A row of a block-quantized weight ({@link Q8Weight}, {@link Q4Weight}) is cols / 32 blocks back to back.
+ * A block-quantized weight ({@link Q8Weight}, {@link Q4Weight}) interleaves rows by 16 ({@link QuantLayout}).
  */
 public sealed interface Weight permits F32Weight, Bf16Weight, F16Weight, Q8Weight, Q4Weight {
 

@@ -107,6 +107,11 @@ class QuantizedCheckpointTest {
         assertThatThrownBy(() -> Checkpoint.open(q)).hasMessageContaining("quant_method is 'bitsandbytes'");
         Files.writeString(config, text.replace("\"q4_0\"", "\"nf4\""));
         assertThatThrownBy(() -> Checkpoint.open(q)).hasMessageContaining("format must be \"q8_0\" or \"q4_0\", got 'nf4'");
+        // an earlier version's row layout (no layout entry) would read as garbage: refused, with the way out
+        var old = (com.fasterxml.jackson.databind.node.ObjectNode) SafeTensorsFile.JSON.readTree(text);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.get(Quantization.CONFIG_KEY)).remove("layout");
+        Files.write(config, SafeTensorsFile.JSON.writeValueAsBytes(old));
+        assertThatThrownBy(() -> Checkpoint.open(q)).hasMessageContaining("layout is ''").hasMessageContaining("quantized again");
         // a BF16 checkpoint that claims to be quantized: its weights are not U8 blocks
         Path lie = tmp.resolve("lie");
         TinyCheckpoint.write(lie);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The block formats and their products. The layout is pinned by hand-built blocks; the quantizers by
+ * The block formats and their products. The layout (blocks, and rows interleaved by 16 in panels) is pinned by hand-built blocks; the quantizers by
  * their error bounds; every product against dequantize-then-multiply in double precision (through
  * Weight.get, which decodes element by element, apart from the vector code), at row counts that are
  * not multiples of the 8 streams, the tiles' 4 or 6 rows or the vector width, on 1 and 3 threads.
@@ -62,6 +62,66 @@ class QuantizedMatMulTest {
         for (int c = 0; c < 32; c++) assertThat(out[c]).isEqualTo(w4.get(0, c));
         VectorLoads.widen(w8, 0, 0, out, 0, 32);
         for (int c = 0; c < 32; c++) assertThat(out[c]).isEqualTo(w8.get(0, c));
+    }
+
+    @Test
+    void panelsOfSixteenRowsHoldEachBlocksScalesThenItsQuantsInterleavedByRow() {
+        // 17 rows x 64 columns of Q8_0, built by hand: rows 0..15 form one panel, row 16 keeps the row layout.
+        // Every scale is 1 (0x3C00) and q encodes (row, column), so get(r, c) tells where it read from.
+        int rows = 17, cols = 64, rowBytes = 2 * 34;
+        MemorySegment s = arena.allocate((long) rows * rowBytes);
+        for (int k = 0; k < 2; k++) {
+            long block = k * 16L * 34;                           // block k of the panel: 16 scales, then 32 x 16 quants
+            for (int i = 0; i < 16; i++) {
+                s.set(Weight.I16_LE, block + 2L * i, (short) 0x3C00);
+                for (int j = 0; j < 32; j++) s.set(ValueLayout.JAVA_BYTE, block + 32 + 16L * j + i, code(i, 32 * k + j));
+            }
+            long tail = 16L * rowBytes + k * 34L;                // row 16: scale then 32 quants, block after block
+            s.set(Weight.I16_LE, tail, (short) 0x3C00);
+            for (int j = 0; j < 32; j++) s.set(ValueLayout.JAVA_BYTE, tail + 2 + j, code(16, 32 * k + j));
+        }
+        Weight w = Weight.of(DType.Q8_0, s, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) assertThat(w.get(r, c)).as("(%d, %d)", r, c).isEqualTo(code(r, c));
+        }
+        float[] wide = new float[16 * 70];
+        VectorLoads.widenPanel(w, 0, 32, 32, wide, 3, 70);
+        for (int i = 0; i < 16; i++) {
+            for (int j = 0; j < 32; j++) assertThat(wide[3 + 70 * i + j]).as("panel row %d col %d", i, 32 + j).isEqualTo(code(i, 32 + j));
+        }
+        assertThatThrownBy(() -> VectorLoads.widenPanel(w, 16, 0, 32, wide, 0, 70)).hasMessageContaining("whole panel");
+    }
+
+    private static byte code(int r, int c) {
+        return (byte) ((r * 13 + c) % 255 - 127);
+    }
+
+    @Test
+    void theQuantizerWritesEachRowsBlocksWhereThePanelLayoutSays() {
+        Random r = new Random(4);
+        int rows = 35, cols = 96, blocks = cols / 32;
+        Weight src = Weight.ofFloats(TestData.gaussian(r, rows * cols, 1), rows, cols);
+        for (DType to : FORMATS) {
+            int bb = to.blockBytes(), rowBytes = blocks * bb;
+            MemorySegment panels = Quantizer.quantize(src, to, arena).segment();
+            float[] row = new float[cols];
+            MemorySegment one = arena.allocate(rowBytes);
+            for (int i = 0; i < rows; i++) {
+                VectorLoads.widen(src, i, 0, row, 0, cols);
+                Quantizer.quantizeRow(to, row, 0, cols, one, 0);
+                for (int k = 0; k < blocks; k++) {
+                    boolean inPanel = i < 32;
+                    long base = inPanel ? (i / 16) * 16L * rowBytes + k * 16L * bb : (long) i * rowBytes + (long) k * bb;
+                    long scale = inPanel ? base + 2L * (i % 16) : base;
+                    assertThat(panels.get(Weight.I16_LE, scale)).as("%s row %d block %d scale", to, i, k).isEqualTo(one.get(Weight.I16_LE, (long) k * bb));
+                    for (int j = 0; j < bb - 2; j++) {
+                        long at = inPanel ? base + 32 + 16L * j + i % 16 : base + 2 + j;
+                        assertThat(panels.get(ValueLayout.JAVA_BYTE, at)).as("%s row %d block %d byte %d", to, i, k, j)
+                                .isEqualTo(one.get(ValueLayout.JAVA_BYTE, (long) k * bb + 2 + j));
+                    }
+                }
+            }
+        }
     }
 
     @Test
