@@ -57,7 +57,7 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Option(names = "--peer-format", paramLabel = "bf16|q8_0|q4_0[,...]",
             description = "The peer GGUF's weight type, by llama-quantize's names; several, comma-separated, run the peer once each "
-                    + "(default: bf16).")
+                    + "(default: the format ours runs in: q8_0 or q4_0 for a quantized checkpoint or --quantize, else bf16).")
     String peerFormat;
 
     @Option(names = "--peer-cache", paramLabel = "DIR",
@@ -84,8 +84,10 @@ public final class BenchModelCommand implements Callable<Integer> {
         }
         org.internvl4j.tensor.DType format = quantize.format(spec);
         if (format != null) org.internvl4j.checkpoint.Quantization.listener(QuantizeOption.listener(spec.commandLine().getErr()));
-        List<GgmlType> formats = peerFormats();
         Path dir = model.resolve();
+        org.internvl4j.tensor.DType ours = format != null ? format : org.internvl4j.checkpoint.Quantization.storedIn(dir);
+        String oursName = ours == null ? "bf16" : ours.name().toLowerCase(java.util.Locale.ROOT);
+        List<GgmlType> formats = peerFormats(oursName);
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         // The peer's setup and its GGUF files come first: a missing piece fails in seconds, not after our run.
         LlamaCppPeer.Prepared peerRun = null;
@@ -103,8 +105,8 @@ public final class BenchModelCommand implements Callable<Integer> {
         Map<String, Object> result = f.json();
         if (peerRun != null) {
             try {
-                result.put("peers", peerRun.runBeside(f.prefillTokensPerS(), f.decodeTokensPerS(),
-                        format == null ? "bf16" : format.name().toLowerCase(java.util.Locale.ROOT), promptTokens, decodeTokens, threads(), human));
+                result.put("peers", peerRun.runBeside(f.prefillTokensPerS(), f.decodeTokensPerS(), f.format(), promptTokens, decodeTokens,
+                        threads(), human));
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e);
             }
@@ -121,8 +123,8 @@ public final class BenchModelCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The peer's weight types, none without --peer; bad names are usage errors. */
-    private List<GgmlType> peerFormats() {
+    /** The peer's weight types, none without --peer, by default ours; bad names are usage errors. */
+    private List<GgmlType> peerFormats(String ours) {
         if (peer == null) {
             if (peerFormat != null || peerCache != null) {
                 throw new ParameterException(spec.commandLine(), "--peer-format and --peer-cache need --peer llama.cpp");
@@ -133,7 +135,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--peer: unknown peer '" + peer + "' (supported: llama.cpp)");
         }
         List<GgmlType> out = new ArrayList<>();
-        for (String name : (peerFormat == null ? "bf16" : peerFormat).split(",")) {
+        for (String name : (peerFormat == null ? ours : peerFormat).split(",")) {
             try {
                 GgmlType t = GgmlType.parseWeightFormat(name.strip());
                 if (!out.contains(t)) out.add(t);

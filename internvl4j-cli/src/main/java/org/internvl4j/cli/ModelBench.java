@@ -28,7 +28,7 @@ final class ModelBench {
     }
 
     /** The figures of one run; shares are fractions of the limits probed in the same run. */
-    record Figures(String cpu, int vectorBits, int threads, String weights, double fmaPeakGflops, double bandwidthGbs,
+    record Figures(String cpu, int vectorBits, int threads, String weights, String format, double fmaPeakGflops, double bandwidthGbs,
             double loadS, double visionFirstTileS, double visionSPerTile, double prefillTokensPerS, double decodeTokensPerS,
             double visionShareOfFmaPeak, double prefillShareOfFmaPeak, double decodeShareOfBandwidth, double peakRssGib) {
 
@@ -39,6 +39,7 @@ final class ModelBench {
             m.put("vector_bits", vectorBits);
             m.put("threads", threads);
             m.put("weights", weights);
+            m.put("format", format);
             m.put("fma_peak_gflops", round(fmaPeakGflops));
             m.put("bandwidth_gbs", round(bandwidthGbs));
             m.put("load_s", round(loadS));
@@ -154,7 +155,7 @@ final class ModelBench {
             out.printf("memory:  peak resident %.2f GiB (VmHWM after the probes; mapped weight pages count) = %.0f%% of %.1f GiB RAM%n",
                     hwm / 1048576.0, 100.0 * hwm / total, total / 1048576.0);
             out.flush();
-            return new Figures(cpu.name(), cpu.vectorBits(), threads, where,
+            return new Figures(cpu.name(), cpu.vectorBits(), threads, where, formatName,
                     fmaPeak, readGbs, loadS, visionFirst, visionS, prefillTps, decodeTps, visionShare, prefillTps / prefillBound, decodeTps / bound,
                     hwm / 1048576.0);
         }

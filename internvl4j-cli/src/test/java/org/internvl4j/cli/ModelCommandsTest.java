@@ -41,6 +41,7 @@ class ModelCommandsTest {
         assertThat(j.get("vector_bits").asInt()).isEqualTo(org.internvl4j.tensor.MatMul.vectorBits());
         assertThat(j.get("threads").asInt()).isEqualTo(org.internvl4j.tensor.Parallel.threads());
         assertThat(j.get("weights").asText()).isEqualTo("mmap");
+        assertThat(j.get("format").asText()).as("the linear layers' format").isEqualTo("bf16");
         for (String k : new String[] {"fma_peak_gflops", "bandwidth_gbs", "vision_s_per_tile", "prefill_tokens_per_s",
             "decode_tokens_per_s", "vision_share_of_fma_peak", "prefill_share_of_fma_peak", "decode_share_of_bandwidth", "peak_rss_gib"}) {
             assertThat(j.get(k)).as(k).isNotNull();
@@ -50,6 +51,12 @@ class ModelCommandsTest {
         // shares are fractions of the probes, not percentages
         assertThat(j.get("prefill_share_of_fma_peak").asDouble()).isLessThan(2);
         assertThat(j.get("decode_share_of_bandwidth").asDouble()).isLessThan(2);
+        // quantized at load: the format is the one the kernels ran in (the peer's default format follows it)
+        StringWriter q4 = new StringWriter();
+        bench.setOut(new PrintWriter(q4));
+        assertThat(bench.execute("bench", "model", "--model", dir.toString(), "--tiles", "0", "--prompt-tokens", "8",
+                "--decode-tokens", "2", "--quantize", "q4", "--json")).isZero();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(q4.toString()).get("format").asText()).isEqualTo("q4_0");
     }
 
     @Test

@@ -68,6 +68,12 @@ public final class Quantization {
         return out;
     }
 
+    /** The format a checkpoint directory was quantized to by `internvl quantize`, or null when it is not (or has no config.json). */
+    public static DType storedIn(Path checkpointDir) {
+        Path config = checkpointDir.resolve(Checkpoint.CONFIG);
+        return java.nio.file.Files.isRegularFile(config) ? stored(config) : null;
+    }
+
     /** The format named by config.json's {@value #CONFIG_KEY}, or null when the checkpoint is not quantized. */
     static DType stored(Path configJson) {
         JsonNode root = ConfigReader.readJson(configJson, "");

@@ -101,6 +101,8 @@ class QuantizedCheckpointTest {
         TinyCheckpoint.write(src);
         Path q = tmp.resolve("q");
         QuantizedCheckpointWriter.write(src, DType.Q4_0, q, n -> { });
+        assertThat(Quantization.storedIn(q)).isEqualTo(DType.Q4_0);
+        assertThat(Quantization.storedIn(src)).isNull();
         Path config = q.resolve("config.json");
         String text = Files.readString(config);
         Files.writeString(config, text.replace("\"internvl4j\"", "\"bitsandbytes\""));
