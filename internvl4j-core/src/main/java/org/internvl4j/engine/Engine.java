@@ -123,6 +123,14 @@ public final class Engine implements AutoCloseable {
         return Math.max(0, fit);
     }
 
+    /**
+     * A default budget: wanted, or nine tenths of what fits if that is less (the rest is slack, so that the check at
+     * start, moments later, still passes while the heap moves a little).
+     */
+    public static long kvBudgetThatFits(long wanted) {
+        return Math.min(wanted, kvBytesThatFit(wanted) / 10 * 9);
+    }
+
     private static long heapLeft() {
         Runtime rt = Runtime.getRuntime();
         long max = rt.maxMemory();
