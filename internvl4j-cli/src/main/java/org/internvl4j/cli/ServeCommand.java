@@ -47,8 +47,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--session-len", paramLabel = "N", defaultValue = "8192", description = "Prompt + completion tokens of one request at most (default: ${DEFAULT-VALUE}).")
     int sessionLen;
 
-    @Option(names = "--kv-cache-gib", paramLabel = "GIB", defaultValue = "4", description = "KV cache budget in GiB for all sequences and the prefix cache (default: ${DEFAULT-VALUE}).")
-    double kvCacheGib;
+    @Option(names = "--kv-cache-gib", paramLabel = "GIB", description = "KV cache budget in GiB for all sequences and the prefix cache;"
+            + " the server refuses to start if the heap cannot hold it (default: 4, or what the heap holds if less).")
+    Double kvCacheGib;
 
     @Option(names = "--max-num", paramLabel = "N", defaultValue = "12", description = "Tiles per image at most (default: ${DEFAULT-VALUE}).")
     int maxNum;
@@ -71,9 +72,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (maxHeaderKib < 1 || maxHeaderKib > 1 << 20) throw new IllegalArgumentException("--max-header-kib must be in 1..1048576, got " + maxHeaderKib);
+        if (kvCacheGib != null && !(kvCacheGib > 0)) throw new IllegalArgumentException("--kv-cache-gib must be > 0, got " + kvCacheGib);
         quantize.apply(spec, spec.commandLine().getErr());
         ServerOptions options = new ServerOptions(model.resolve(), host, port, apiKeys, servedModelName, maxBatch, sessionLen,
-                kvCacheGib, maxNum, allowRemoteImages, maxBodyMib << 20, maxWaiting, Duration.ofSeconds(requestTimeoutSeconds),
+                kvCacheGib == null ? ServerOptions.KV_CACHE_DEFAULT : kvCacheGib, maxNum, allowRemoteImages, maxBodyMib << 20, maxWaiting, Duration.ofSeconds(requestTimeoutSeconds),
                 maxHeaderKib << 10);
         OpenAiServer server = OpenAiServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);

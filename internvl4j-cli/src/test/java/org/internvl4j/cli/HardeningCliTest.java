@@ -18,6 +18,19 @@ class HardeningCliTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120) // a server that started would wait for ever
+    void serveRefusesAKvBudgetTheHeapCannotHold() {
+        String tiny = Run.testdata("tiny-models").resolve("tiny-a").toString();
+        Run r = Run.internvl("serve", "-m", tiny, "--port", "0", "--kv-cache-gib", "100000");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("a KV cache budget of 100000.0 GiB (--kv-cache-gib) does not fit in the Java heap")
+                .contains("INTERNVL_HEAP=-Xmx");
+        Run zero = Run.internvl("serve", "-m", tiny, "--port", "0", "--kv-cache-gib", "0");
+        assertThat(zero.code()).isNotZero();
+        assertThat(zero.err()).contains("--kv-cache-gib must be > 0, got 0.0");
+    }
+
+    @Test
     void makeTinyOnAFullDiskSaysSoAndKeepsTheOldCheckpoint(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("t");
         assertThat(Run.internvl("make-tiny", out.toString()).code()).isZero();

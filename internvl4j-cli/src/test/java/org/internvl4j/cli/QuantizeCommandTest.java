@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.internvl4j.checkpoint.Quantization;
+import org.internvl4j.util.Faults;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +16,21 @@ class QuantizeCommandTest {
     void clear() {
         // --quantize sets a process-wide property for the loaders; other tests in this JVM must not see it
         System.clearProperty(Quantization.PROPERTY);
+        System.clearProperty(Faults.DISK_FULL_AFTER);
         Quantization.listener(null);
+    }
+
+    @Test
+    void aFullDiskIsAClearErrorAndLeavesNothingBehind(@TempDir Path tmp) throws Exception {
+        Path tiny = Run.testdata("tiny-models/tiny-a");
+        Path out = tmp.resolve("tiny-a-q8");
+        System.setProperty(Faults.DISK_FULL_AFTER, "100000");
+        Run q = Run.internvl("quantize", tiny.toString(), "--to", "q8", out.toString());
+        assertThat(q.code()).isNotZero();
+        assertThat(q.err()).contains("No space left on device").contains("was not created and the partial copy was removed");
+        try (var left = Files.list(tmp)) {
+            assertThat(left.toList()).isEmpty(); // neither OUT nor the hidden partial directory
+        }
     }
 
     @Test

@@ -450,10 +450,12 @@ public final class ChatModel implements AutoCloseable {
 
     /**
      * In-process requests bring their own KV caches, so the budget only serves requests without one (a server's);
-     * a quarter of the heap, at most 4 GiB, allocated as it is used. The queue is unbounded: a batch waits for room.
+     * a quarter of the heap, at most 4 GiB and at most what the heap still holds ({@link Engine#kvBudgetThatFits}),
+     * allocated as it is used. The queue is unbounded: a batch waits for room.
      */
     EngineOptions defaultEngineOptions() {
         long budget = Math.min(4L << 30, Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+        budget = Engine.kvBudgetThatFits(budget);
         budget = Math.max(budget, model.llm().newCache(1).bytesPerToken() * 16);
         return EngineOptions.defaults(budget, generator.contextWindow()).withMaxWaiting(Integer.MAX_VALUE / 2);
     }

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.internvl4j.tensor.DType;
 import org.internvl4j.tensor.Quantizer;
 import org.internvl4j.tensor.Weight;
+import org.internvl4j.util.Faults;
 
 /**
  * Writes a quantized copy of a checkpoint directory (what {@code internvl quantize} does): the same
@@ -28,7 +29,8 @@ import org.internvl4j.tensor.Weight;
  * every other tensor byte for byte; config.json with {@value Quantization#CONFIG_KEY} added; every other
  * file (generation config, tokenizer files) copied. Crash-safe: everything is written into a hidden
  * sibling directory, synced, then renamed to OUT in one step, so OUT is either absent or complete; an
- * existing OUT is never touched.
+ * existing OUT is never touched. A failure on the way (a full disk) removes the hidden directory. Every write passes
+ * {@link Faults#checkWrite}, so {@code -Dinternvl.faults.diskFullAfterBytes=N} shows a full disk anywhere.
  */
 public final class QuantizedCheckpointWriter {
     /** Rows quantized per write: 256 rows of 14336 columns are ~3.7 MB of Q8_0. */
@@ -73,7 +75,8 @@ public final class QuantizedCheckpointWriter {
             return written;
         } catch (IOException e) {
             deleteQuietly(tmp);
-            throw new CheckpointException(out + ": cannot write the quantized checkpoint: " + e.getMessage(), e);
+            throw new CheckpointException(out + ": cannot write the quantized checkpoint: " + e.getMessage() + "; " + out.getFileName()
+                    + " was not created and the partial copy was removed", e);
         } catch (RuntimeException e) {
             deleteQuietly(tmp);
             throw e;
@@ -114,14 +117,14 @@ public final class QuantizedCheckpointWriter {
         head.flip();
         try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              Arena arena = Arena.ofShared()) {
-            writeFully(ch, head);
+            writeFully(ch, dst, head);
             for (TensorInfo t : f.tensors().values()) {
                 if (quantize.contains(t.name())) {
-                    writeQuantized(ch, t, format, arena, progress);
+                    writeQuantized(ch, dst, t, format, arena, progress);
                 } else {
                     for (long at = 0; at < t.byteSize(); at += 64L << 20) {
                         long n = Math.min(64L << 20, t.byteSize() - at);
-                        writeFully(ch, t.data().asSlice(at, n).asByteBuffer());
+                        writeFully(ch, dst, t.data().asSlice(at, n).asByteBuffer());
                         progress.accept(n);
                     }
                 }
@@ -131,22 +134,25 @@ public final class QuantizedCheckpointWriter {
         return offset;
     }
 
-    private static void writeQuantized(FileChannel ch, TensorInfo t, DType format, Arena arena, LongConsumer progress) throws IOException {
+    private static void writeQuantized(FileChannel ch, Path dst, TensorInfo t, DType format, Arena arena, LongConsumer progress) throws IOException {
         int rows = Math.toIntExact(t.shape()[0]), cols = Math.toIntExact(t.shape()[1]);
         long srcRow = t.dtype().byteSize(cols), dstRow = Weight.rowBytes(format, cols);
         MemorySegment buf = arena.allocate(ROWS_PER_CHUNK * dstRow, 64);
         for (int r0 = 0; r0 < rows; r0 += ROWS_PER_CHUNK) {
             int n = Math.min(ROWS_PER_CHUNK, rows - r0);
             Weight src = Weight.of(t.dtype(), t.data().asSlice(r0 * srcRow, n * srcRow), n, cols);
-            MemorySegment dst = buf.asSlice(0, n * dstRow);
-            Quantizer.quantize(src, format, dst);
-            writeFully(ch, dst.asByteBuffer());
+            MemorySegment out = buf.asSlice(0, n * dstRow);
+            Quantizer.quantize(src, format, out);
+            writeFully(ch, dst, out.asByteBuffer());
             progress.accept(n * srcRow);
         }
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
+    private static void writeFully(FileChannel ch, Path file, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+            Faults.checkWrite(file, ch.position());
+        }
     }
 
     /** Every regular file of src but the shards, the index and config.json (written separately). */
@@ -155,6 +161,7 @@ public final class QuantizedCheckpointWriter {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (!Files.isRegularFile(p) || shards.contains(name) || name.equals(Checkpoint.INDEX) || name.equals(Checkpoint.CONFIG)) continue;
+                Faults.checkWrite(dst.resolve(name), Files.size(p));
                 Files.copy(p, dst.resolve(name));
             }
         }
@@ -164,7 +171,7 @@ public final class QuantizedCheckpointWriter {
         JsonNode root = ConfigReader.readJson(src, "");
         if (!(root instanceof ObjectNode o)) throw new CheckpointException(src + ": must be a JSON object");
         o.set(Quantization.CONFIG_KEY, Quantization.configEntry(format));
-        Files.write(dst, SafeTensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o), StandardOpenOption.CREATE_NEW);
+        writeSmall(dst, SafeTensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
     }
 
     private static void writeIndex(Path src, long totalSize, Path dst) throws IOException {
@@ -173,7 +180,12 @@ public final class QuantizedCheckpointWriter {
         JsonNode meta = o.get("metadata");
         ObjectNode m = meta instanceof ObjectNode mo ? mo : o.putObject("metadata");
         m.put("total_size", totalSize);
-        Files.write(dst, SafeTensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o), StandardOpenOption.CREATE_NEW);
+        writeSmall(dst, SafeTensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+    }
+
+    private static void writeSmall(Path dst, byte[] bytes) throws IOException {
+        Faults.checkWrite(dst, bytes.length);
+        Files.write(dst, bytes, StandardOpenOption.CREATE_NEW);
     }
 
     private static void deleteQuietly(Path dir) {

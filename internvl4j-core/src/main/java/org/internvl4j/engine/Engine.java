@@ -17,6 +17,7 @@ import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.CausalLM;
 import org.internvl4j.llm.KvBlockPool;
 import org.internvl4j.llm.KvCache;
+import org.internvl4j.llm.KvCacheMemoryException;
 import org.internvl4j.model.InternVLModel;
 
 /**
@@ -33,6 +34,12 @@ import org.internvl4j.model.InternVLModel;
  * prompt and the tokens it had generated). Finished sequences' caches stay in a {@link PrefixCache} while their
  * blocks are not needed; a prefix hit shares their full blocks (reference-counted) and copies only a partial last
  * one. Image features stay in a {@link FeatureCache}.
+ *
+ * <p>The budget's blocks are allocated as they are first used, so the engine checks at start that the whole budget
+ * fits in the Java heap beside what is in use and a margin ({@link #kvBytesThatFit}), and refuses otherwise (as vLLM
+ * refuses a KV cache that does not fit its memory): a budget larger than the heap would only fail later, under
+ * load. A prompt that needs more blocks than the whole budget is refused at once; a sequence whose cache cannot
+ * grow because the heap ran out ({@link KvCacheMemoryException}) ends with that error, and the others go on.
  *
  * <p>A request that brings its own {@link KvCache} ({@link EngineRequest#cache()}: the in-process API's
  * {@code ChatModel} and {@code ChatSession}) runs exactly as the one-request {@code Generator} computes it: its
@@ -84,6 +91,9 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("a KV cache budget of " + options.kvCacheBytes() + " bytes holds no block of "
                     + options.blockTokens() + " tokens (" + blockBytes + " bytes for this model)");
         }
+        long budget = totalBlocks * blockBytes;
+        long fit = kvBytesThatFit(budget);
+        if (budget > fit) throw new IllegalArgumentException(doesNotFit(budget, fit));
         this.pool = new KvBlockPool(llm.config(), options.blockTokens(), totalBlocks);
         this.tokensPerTile = model.imageTokensPerTile();
         this.prefix = new PrefixCache(options.prefixCacheEntries(), probe.ropeBase());
@@ -93,6 +103,54 @@ public final class Engine implements AutoCloseable {
 
     public EngineOptions options() {
         return options;
+    }
+
+    /** Heap kept beside the KV budget for everything else (activations, images, requests): an eighth of it, at least 64 MiB. */
+    static long heapMargin(long maxHeap) {
+        return Math.max(64L << 20, maxHeap / 8);
+    }
+
+    /**
+     * Bytes of KV blocks the Java heap can still take: its maximum less what is in use and less {@link #heapMargin}.
+     * When that looks smaller than wanted, it is measured again after a garbage collection (garbage is not use).
+     */
+    public static long kvBytesThatFit(long wanted) {
+        long fit = heapLeft();
+        if (fit < wanted) {
+            System.gc();
+            fit = heapLeft();
+        }
+        return Math.max(0, fit);
+    }
+
+    /**
+     * A default budget: wanted, or nine tenths of what fits if that is less (the rest is slack, so that the check at
+     * start, moments later, still passes while the heap moves a little).
+     */
+    public static long kvBudgetThatFits(long wanted) {
+        return Math.min(wanted, kvBytesThatFit(wanted) / 10 * 9);
+    }
+
+    private static long heapLeft() {
+        Runtime rt = Runtime.getRuntime();
+        long max = rt.maxMemory();
+        return max - (rt.totalMemory() - rt.freeMemory()) - heapMargin(max);
+    }
+
+    private static String doesNotFit(long budget, long fit) {
+        Runtime rt = Runtime.getRuntime();
+        long max = rt.maxMemory(), used = rt.totalMemory() - rt.freeMemory();
+        long need = Math.max((used + budget) / 7 * 8, used + budget + (64L << 20)); // a heap whose margin leaves room
+        long xmx = (need + (1L << 30) - 1) >> 30;
+        return "a KV cache budget of " + size(budget) + " (--kv-cache-gib) does not fit in the Java heap: its maximum is "
+                + size(max) + ", " + size(used) + " is in use and " + size(heapMargin(max)) + " is kept for the rest of the work, which leaves "
+                + size(fit) + " for KV blocks; lower --kv-cache-gib to " + String.format(java.util.Locale.ROOT, "%.2f", Math.floor(fit / (double) (1L << 30) * 100) / 100)
+                + " or less, or give the JVM more heap (bin/internvl: INTERNVL_HEAP=-Xmx" + xmx + "g)";
+    }
+
+    private static String size(long bytes) {
+        return bytes >= 1L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : String.format(java.util.Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
     }
 
     public InternVLModel model() {
@@ -273,13 +331,25 @@ public final class Engine implements AutoCloseable {
                 waiting.pollFirst();
                 queued.decrementAndGet();
                 KvCache c = s.request.cache();
-                c.truncate(reusablePrefix(c, s.tokens, s.total));
+                try {
+                    c.truncate(reusablePrefix(c, s.tokens, s.total));
+                } catch (KvCacheMemoryException e) {
+                    refuse(s, e);
+                    continue;
+                }
                 s.cache = c;
                 s.planImages();
                 running.add(s);
                 continue;
             }
             int total = s.total;
+            if (blocksFor(total + 1L) > totalBlocks) { // more than the whole budget: refused now, not after the running ones
+                waiting.pollFirst();
+                queued.decrementAndGet();
+                refuse(s, s.count > 0 ? null : new IllegalArgumentException("the prompt of " + total + " tokens needs "
+                        + blocksFor(total + 1L) + " KV blocks but the whole KV cache has " + totalBlocks + " (raise --kv-cache-gib)"));
+                continue;
+            }
             prefixLookups.incrementAndGet();
             PrefixCache.Match m = prefix.lookup(s.tokens, total, options.blockTokens());
             long need = blocksFor(total + 1L) - (m == null ? 0 : m.length() / options.blockTokens());
@@ -296,8 +366,15 @@ public final class Engine implements AutoCloseable {
             }
             waiting.pollFirst();
             queued.decrementAndGet();
-            KvCache c = m == null ? pool.newCache() : m.entry().cache().tryFork(m.length());
-            if (c == null || !c.tryReserve(total + 1L)) throw new IllegalStateException("KV blocks counted free were not there");
+            KvCache c = null;
+            try {
+                c = m == null ? pool.newCache() : m.entry().cache().tryFork(m.length());
+                if (c == null || !c.tryReserve(total + 1L)) throw new IllegalStateException("KV blocks counted free were not there");
+            } catch (KvCacheMemoryException e) { // the heap holds less than the budget now
+                if (c != null) c.release();
+                refuse(s, e);
+                continue;
+            }
             if (m != null) {
                 prefixHits.incrementAndGet();
                 prefixHitTokens.addAndGet(m.length());
@@ -307,6 +384,12 @@ public final class Engine implements AutoCloseable {
             s.planImages();
             running.add(s);
         }
+    }
+
+    /** Ends a request taken off the queue before it ran: LENGTH, with the error if there is one. */
+    private void refuse(Seq s, RuntimeException error) {
+        finished.incrementAndGet();
+        s.listener.onFinish(Finish.LENGTH, s.usage(), error);
     }
 
     /** The common prefix of a caller's cache and tokens[0, total), at most total - 1 (the last id must run). */
@@ -378,22 +461,34 @@ public final class Engine implements AutoCloseable {
     /**
      * Makes s hold the blocks for length tokens: takes free ones, drops prefix-cache entries, then preempts the
      * youngest other pooled sequence. False if s was preempted itself (it was the youngest) or ended (it is the
-     * only pooled one and the pool cannot hold it). A request with its own cache grows in its own pool.
+     * only pooled one and the pool cannot hold it, or the heap cannot: {@link KvCacheMemoryException}). A request
+     * with its own cache grows in its own pool, here too, before the forward: a cache that cannot grow ends its
+     * own request, not the batch.
      */
     private boolean grow(Seq s, long length) {
-        if (s.external) return true;
-        while (!s.cache.tryReserve(length)) {
-            if (prefix.evictOneExcept(null)) continue;
-            Seq victim = null;
-            for (Seq r : running) if (!r.external) victim = r;
-            if (victim == s && running.stream().filter(r -> !r.external).count() == 1) {
-                finish(s, Finish.LENGTH, null);
+        try {
+            if (s.external) {
+                if (s.cache.tryReserve(length)) return true;
+                finish(s, Finish.LENGTH, new IllegalStateException("the request's own KV block pool is exhausted: " + s.cache.pool().used()
+                        + " of " + s.cache.pool().capacity() + " blocks are in use"));
                 return false;
             }
-            preempt(victim);
-            if (victim == s) return false;
+            while (!s.cache.tryReserve(length)) {
+                if (prefix.evictOneExcept(null)) continue;
+                Seq victim = null;
+                for (Seq r : running) if (!r.external) victim = r;
+                if (victim == s && running.stream().filter(r -> !r.external).count() == 1) {
+                    finish(s, Finish.LENGTH, null);
+                    return false;
+                }
+                preempt(victim);
+                if (victim == s) return false;
+            }
+            return true;
+        } catch (KvCacheMemoryException e) {
+            finish(s, Finish.LENGTH, e);
+            return false;
         }
-        return true;
     }
 
     private void preempt(Seq s) {

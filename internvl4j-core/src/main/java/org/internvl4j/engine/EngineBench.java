@@ -61,7 +61,7 @@ public final class EngineBench {
         int newTokens = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         String streamList = args.length > 2 ? args[2] : "1,2,4,8,16";
         try (InternVLModel model = InternVLModel.load(dir);
-             Engine engine = new Engine(model, EngineOptions.defaults(4L << 30, 8192).withMaxBatch(32))) {
+             Engine engine = new Engine(model, EngineOptions.defaults(Engine.kvBudgetThatFits(4L << 30), 8192).withMaxBatch(32))) {
             int vocab = model.llm().vocabSize();
             System.out.printf(Locale.ROOT, "model %s, %d threads, KV %d bytes/token%n", dir.getFileName(),
                     Runtime.getRuntime().availableProcessors(), engine.kvBytesPerToken());

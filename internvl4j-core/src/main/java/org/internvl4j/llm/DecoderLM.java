@@ -242,10 +242,11 @@ public final class DecoderLM implements CausalLM {
 
         // RoPE per sequence: the state advances once per forward (layer 0 in the reference), before any rotation
         float[] cos = new float[rows * half], sin = new float[rows * half];
+        // every cache's room first: one that cannot grow (KvCacheMemoryException) fails the call before any state moved
+        for (int s = 0; s < seqs; s++) caches.get(s).ensureCapacity(start[s + 1] - start[s]);
         for (int s = 0; s < seqs; s++) {
             KvCache cache = caches.get(s);
             int past = cache.length(), n = start[s + 1] - start[s];
-            cache.ensureCapacity(n);
             cache.rope().advance(past + n);
             for (int r = 0; r < n; r++) cache.rope().cosSin(past + r, cos, sin, (start[s] + r) * half);
         }

@@ -2,6 +2,7 @@ package org.internvl4j.llm;
 
 import java.util.ArrayDeque;
 import org.internvl4j.checkpoint.LlmConfig;
+import org.internvl4j.util.Faults;
 
 /**
  * Fixed-size blocks of KV memory (paged attention's unit, as in vLLM's block manager): a block holds the keys and
@@ -13,6 +14,10 @@ import org.internvl4j.checkpoint.LlmConfig;
  * <p>A pool either has a fixed number of blocks (the engine's budget; {@link #tryTake} returns null when all are
  * in use) or is unbounded (the private pool of a standalone cache). Blocks are allocated the first time they are
  * needed and reused after release, so an idle pool holds only what was ever in use at once. Thread-safe.
+ *
+ * <p>Making a block can run out of heap ({@link OutOfMemoryError}, e.g. an unbounded pool's cache growing past what
+ * the heap holds): {@link #tryTake} then throws it with the pool unchanged, and {@link KvCache} turns it into a
+ * {@link KvCacheMemoryException}.
  */
 public final class KvBlockPool {
     /** One block: keys and values of blockTokens positions, per layer [blockTokens, kvHeads * headDim]. */
@@ -108,11 +113,16 @@ public final class KvBlockPool {
         return bytesPerToken() * blockTokens;
     }
 
-    /** A block with one reference, or null when the pool is exhausted. Its contents are undefined. */
+    /**
+     * A block with one reference, or null when the pool is exhausted. Its contents are undefined.
+     *
+     * @throws OutOfMemoryError if a new block does not fit in the heap (the pool is unchanged)
+     */
     synchronized Block tryTake() {
         if (inUse >= maxBlocks) return null;
         Block b = free.pollFirst();
         if (b == null) {
+            Faults.checkKvBlock(allocated);
             b = new Block(layers, blockTokens * kvDim);
             allocated++;
         }
@@ -132,6 +142,14 @@ public final class KvBlockPool {
             inUse--;
             free.addFirst(b);
         }
+    }
+
+    /** Lets the garbage collector have the blocks kept for reuse (after the heap ran out); returns how many. */
+    synchronized int dropFree() {
+        int n = free.size();
+        free.clear();
+        allocated -= n;
+        return n;
     }
 
     /** References to b (for tests and accounting). */

@@ -14,6 +14,9 @@ import org.internvl4j.checkpoint.LlmConfig;
  * p / B. Growing takes more blocks and never copies what is held. A {@link #fork} shares the full blocks of
  * the prefix it keeps (they are never written again: positions are only appended) and copies the last,
  * partial one, which both caches go on writing.
+ *
+ * <p>When the heap cannot hold a new block, the growing call throws {@link KvCacheMemoryException} and leaves the
+ * cache as it was (what it held stays, blocks taken ahead are given back, the pool drops its spare blocks).
  */
 public final class KvCache {
     private final KvBlockPool pool;
@@ -80,7 +83,7 @@ public final class KvCache {
         if (keep < 0 || keep > length) throw new IllegalArgumentException("fork(" + keep + ") of a cache of " + length + " tokens");
         KvBlockPool.Block partial = null;
         if (keep % blockTokens != 0) {
-            partial = pool.tryTake();
+            partial = take(keep);
             if (partial == null) return null;
         }
         return new KvCache(this, keep, partial);
@@ -102,12 +105,15 @@ public final class KvCache {
      */
     public void truncate(int n) {
         if (n < 0 || n > length) throw new IllegalArgumentException("truncate(" + n + ") on a cache of " + length + " tokens");
+        int last = n / blockTokens;
+        KvBlockPool.Block own = null;
+        if (n % blockTokens != 0 && pool.refs(blocks[last]) > 1) { // taken first: a failure leaves the cache as it was
+            own = take(n);
+            if (own == null) throw exhausted(1);
+        }
         length = n;
         trim();
-        int last = n / blockTokens;
-        if (n % blockTokens != 0 && pool.refs(blocks[last]) > 1) {
-            KvBlockPool.Block own = pool.tryTake();
-            if (own == null) throw exhausted(1);
+        if (own != null) {
             KvBlockPool.Block shared = blocks[last];
             for (int l = 0; l < layers; l++) {
                 System.arraycopy(shared.keys[l], 0, own.keys[l], 0, (n % blockTokens) * kvDim);
@@ -151,16 +157,40 @@ public final class KvCache {
 
     /**
      * Takes blocks until positions [0, tokens) have room; false (keeping the blocks taken) if the pool runs out.
+     *
+     * @throws KvCacheMemoryException if the heap cannot hold another block (the blocks taken ahead are given back)
      */
     public boolean tryReserve(long tokens) {
         checkSize(tokens);
         while ((long) blockCount * blockTokens < tokens) {
-            KvBlockPool.Block b = pool.tryTake();
+            KvBlockPool.Block b = take(tokens);
             if (b == null) return false;
-            if (blockCount == blocks.length) blocks = Arrays.copyOf(blocks, blocks.length * 2);
+            if (blockCount == blocks.length) {
+                try {
+                    blocks = Arrays.copyOf(blocks, blocks.length * 2);
+                } catch (OutOfMemoryError e) {
+                    pool.release(b);
+                    throw outOfMemory(tokens, e);
+                }
+            }
             blocks[blockCount++] = b;
         }
         return true;
+    }
+
+    /** A block from the pool (null if it is exhausted); the heap running out is a KvCacheMemoryException. */
+    private KvBlockPool.Block take(long growingTo) {
+        try {
+            return pool.tryTake();
+        } catch (OutOfMemoryError e) {
+            throw outOfMemory(growingTo, e);
+        }
+    }
+
+    private KvCacheMemoryException outOfMemory(long growingTo, OutOfMemoryError e) {
+        trim();          // blocks taken ahead for tokens that will not come
+        pool.dropFree(); // and the pool's spares: the heap needs them more
+        return new KvCacheMemoryException(length, growingTo, bytesPerToken(), e);
     }
 
     /** The RoPE base this sequence uses now (it changes past max_position_embeddings with dynamic NTK). */
@@ -193,11 +223,21 @@ public final class KvCache {
         return blocks[b].values[layer];
     }
 
-    /** Makes room for n more tokens (more blocks; nothing held moves). */
+    /**
+     * Makes room for n more tokens (more blocks; nothing held moves).
+     *
+     * @throws KvCacheMemoryException if the heap cannot hold them (the cache is left as it was)
+     */
     void ensureCapacity(int n) {
         long need = (long) length + n;
         if (!tryReserve(need)) throw exhausted(need - (long) blockCount * blockTokens);
-        if (need > tokens.length) tokens = Arrays.copyOf(tokens, (int) Math.max(need, Math.min(Integer.MAX_VALUE - 8, 2L * tokens.length)));
+        if (need > tokens.length) {
+            try {
+                tokens = Arrays.copyOf(tokens, (int) Math.max(need, Math.min(Integer.MAX_VALUE - 8, 2L * tokens.length)));
+            } catch (OutOfMemoryError e) {
+                throw outOfMemory(need, e);
+            }
+        }
     }
 
     private void checkSize(long need) {

@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.internvl4j.model.SyntheticCheckpoint;
+import org.internvl4j.tensor.DType;
 import org.internvl4j.testing.Tmpfs;
 import org.internvl4j.util.AtomicFiles;
 import org.internvl4j.util.Faults;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A disk that fills while make-tiny or make-synthetic writes over a good checkpoint: a clear error, the good files
  * untouched (every file is written beside its target and renamed over it only when whole), no temporary file left.
+ * The same for {@code internvl quantize}, which writes a whole new directory and renames it into place.
  * The failure is injected ({@link Faults}) so that this runs anywhere, and made real on a small tmpfs where mounting
  * is allowed (skipped elsewhere).
  */
@@ -76,6 +79,40 @@ class DiskFullTest {
         System.setProperty(Faults.DISK_FULL_AFTER, "50000");
         assertThatThrownBy(() -> SyntheticCheckpoint.write(dir, small, 2)).hasMessageContaining("No space left on device");
         assertSame(good, dir);
+    }
+
+    static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void quantizeOnAFullDiskLeavesNoOutputNoHiddenDirectoryAndTheOldOutputAsItWas(@TempDir Path dir) throws IOException {
+        Path src = dir.resolve("src");
+        TinyCheckpoint.write(src, TinyCheckpoint.Options.of(TinyCheckpoint.Variant.A));
+        Path good = dir.resolve("q8");
+        QuantizedCheckpointWriter.write(src, DType.Q8_0, good, n -> { });
+        Map<String, byte[]> goodFiles = contents(good), srcFiles = contents(src);
+        System.setProperty(Faults.DISK_FULL_AFTER, "100000"); // the shards are larger; the JSON files and tokenizer.model are not
+        // over the existing good output: refused before anything is written (quantize never overwrites)
+        assertThatThrownBy(() -> QuantizedCheckpointWriter.write(src, DType.Q8_0, good, n -> { }))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("already exists");
+        // beside it, to a new name: the disk fills while a shard is written
+        Path out = dir.resolve("q8-again");
+        assertThatThrownBy(() -> QuantizedCheckpointWriter.write(src, DType.Q8_0, out, n -> { }))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("No space left on device").hasMessageContaining(".safetensors")
+                .hasMessageContaining("q8-again was not created and the partial copy was removed");
+        assertThat(out).doesNotExist();
+        assertThat(names(dir)).containsExactly("q8", "src"); // no hidden .q8-again.partial-PID directory
+        assertSame(goodFiles, good);
+        assertSame(srcFiles, src);
+        // without the fault the same command succeeds, byte for byte the first output
+        System.clearProperty(Faults.DISK_FULL_AFTER);
+        QuantizedCheckpointWriter.write(src, DType.Q8_0, out, n -> { });
+        assertSame(goodFiles, out);
+        assertThat(names(dir)).containsExactly("q8", "q8-again", "src");
     }
 
     @Test

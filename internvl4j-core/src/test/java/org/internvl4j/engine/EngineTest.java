@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class EngineTest {
     static InternVLModel model;
     static ChatModel chat;
-    static final long GIB = 1L << 30;
+    static final long BUDGET = 256L << 20; // plenty for tiny-a (768 bytes a token), and it fits any test JVM's heap
 
     @BeforeAll
     static void load() {
@@ -87,7 +87,7 @@ class EngineTest {
 
     @Test
     void aRequestGetsTheSameTokensAloneAndAmong31Others() throws Exception {
-        EngineOptions opts = EngineOptions.defaults(GIB, 4096).withMaxBatch(32);
+        EngineOptions opts = EngineOptions.defaults(BUDGET, 4096).withMaxBatch(32);
         int[] alone;
         try (Engine e = new Engine(model, opts)) {
             Collect c = new Collect();
@@ -119,7 +119,7 @@ class EngineTest {
         PixelValues img = ImagePreprocessor.builder().inputSize(model.imageSize()).maxNum(2).build()
                 .load(Fixtures.testdata().resolve("chat/img_a.png"));
         ChatResult want = chat.chat(ChatRequest.of("describe", img).withMaxNewTokens(12));
-        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 4096).withPrefillChunkTokens(100))) {
+        try (Engine e = new Engine(model, EngineOptions.defaults(BUDGET, 4096).withPrefillChunkTokens(100))) {
             SamplingParams p = SamplingParams.greedy(12, Set.of(chat.stopTokenId()));
             for (int round = 0; round < 2; round++) {
                 Collect c = new Collect();
@@ -160,7 +160,7 @@ class EngineTest {
 
     @Test
     void cancellingFreesBlocksAndTimeoutsEnd() throws Exception {
-        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 4096).withPrefixCacheEntries(0)
+        try (Engine e = new Engine(model, EngineOptions.defaults(BUDGET, 4096).withPrefixCacheEntries(0)
                 .withRequestTimeout(Duration.ofSeconds(30)))) {
             Collect c = new Collect();
             CountDownLatch started = new CountDownLatch(1);
@@ -187,7 +187,7 @@ class EngineTest {
             assertThat(stopped.await()).isEqualTo(Finish.CANCELLED);
             assertThat(stopped.tokens).hasSize(3);
         }
-        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 8192).withRequestTimeout(Duration.ofMillis(300)))) {
+        try (Engine e = new Engine(model, EngineOptions.defaults(BUDGET, 8192).withRequestTimeout(Duration.ofMillis(300)))) {
             Collect c = new Collect();
             e.submit(EngineRequest.text(prompt(3), SamplingParams.greedy(8000, Set.of())), c);
             assertThat(c.await()).isEqualTo(Finish.TIMEOUT);
@@ -197,7 +197,7 @@ class EngineTest {
 
     @Test
     void aFullQueueAndBadRequestsAreRefused() {
-        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 64).withMaxBatch(1).withMaxWaiting(1))) {
+        try (Engine e = new Engine(model, EngineOptions.defaults(BUDGET, 64).withMaxBatch(1).withMaxWaiting(1))) {
             assertThatThrownBy(() -> e.validate(EngineRequest.text(new int[64], SamplingParams.greedy(1, Set.of()))))
                     .hasMessageContaining("context window is 64");
             assertThatThrownBy(() -> e.validate(new EngineRequest(new int[] {1, 4107}, List.of(), 4107, SamplingParams.greedy(1, Set.of()), false)))
@@ -207,7 +207,7 @@ class EngineTest {
                 for (int i = 0; i < 3; i++) e.submit(EngineRequest.text(prompt(i), SamplingParams.greedy(60, Set.of())), new Collect());
             }).isInstanceOf(EngineFullException.class).hasMessageContaining("busy");
         }
-        Engine closed = new Engine(model, EngineOptions.defaults(GIB, 64));
+        Engine closed = new Engine(model, EngineOptions.defaults(BUDGET, 64));
         closed.close();
         assertThatThrownBy(() -> closed.submit(EngineRequest.text(prompt(1), SamplingParams.greedy(1, Set.of())), new Collect()))
                 .isInstanceOf(EngineFullException.class).hasMessageContaining("shut down");
@@ -233,7 +233,7 @@ class EngineTest {
 
     @Test
     void aPrefixHitSharesTheCachedBlocks() throws Exception {
-        try (Engine e = new Engine(model, EngineOptions.defaults(GIB, 4096))) {
+        try (Engine e = new Engine(model, EngineOptions.defaults(BUDGET, 4096))) {
             int[] a = new int[40];
             for (int i = 0; i < a.length; i++) a[i] = 300 + i * 7;
             Collect first = new Collect();

@@ -320,6 +320,9 @@ final class CompletionHandler {
                 }
                 case FinishEvent f -> {
                     Choice c = choices.get(f.choice());
+                    if (f.error() instanceof IllegalArgumentException bad && !c.stopped()) { // refused by the engine (KV budget)
+                        throw ApiError.badRequest(bad.getMessage(), job.chatApi() ? "messages" : "prompt");
+                    }
                     if (f.error() != null && !c.stopped()) {
                         throw new ApiError(500, "generation failed: " + f.error().getMessage(), "server_error", null, null, 0);
                     }

@@ -57,7 +57,7 @@ public final class OpenAiServer implements AutoCloseable {
         var config = chat.model().config();
         ImagePreprocessor pre = ImagePreprocessor.builder().inputSize(chat.model().imageSize()).minNum(config.minDynamicPatch())
                 .maxNum(options.maxNum()).useThumbnail(config.useThumbnail()).build();
-        EngineOptions eo = EngineOptions.defaults((long) (options.kvCacheGib() * (1L << 30)), options.sessionLen())
+        EngineOptions eo = EngineOptions.defaults(kvCacheBytes(options), options.sessionLen())
                 .withMaxBatch(options.maxBatch()).withMaxWaiting(options.maxWaiting()).withRequestTimeout(options.requestTimeout());
         try {
             this.engine = chat.engine(eo); // the model's one engine: in-process requests on it share the loop
@@ -98,6 +98,22 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             });
         });
+    }
+
+    /**
+     * The KV budget: --kv-cache-gib as given (the engine refuses to start if the heap cannot hold it), or without the
+     * flag 4 GiB, clamped with a warning to what the heap holds (as vLLM and LMDeploy size their default KV cache by
+     * the memory that is free).
+     */
+    static long kvCacheBytes(ServerOptions options) {
+        if (options.kvCacheGib() != ServerOptions.KV_CACHE_DEFAULT) return (long) (options.kvCacheGib() * (1L << 30));
+        long wanted = (long) (ServerOptions.DEFAULT_KV_CACHE_GIB * (1L << 30));
+        long fit = Engine.kvBudgetThatFits(wanted);
+        if (fit >= wanted) return wanted;
+        LOG.warn("KV cache budget {} MiB, not the default {} GiB: that is what the Java heap (at most {} MiB) holds beside"
+                        + " what is in use; give the JVM more heap (INTERNVL_HEAP=-Xmx...) or set --kv-cache-gib", fit >> 20,
+                (long) ServerOptions.DEFAULT_KV_CACHE_GIB, Runtime.getRuntime().maxMemory() >> 20);
+        return Math.max(1, fit);
     }
 
     /** Loads the model and starts serving. */

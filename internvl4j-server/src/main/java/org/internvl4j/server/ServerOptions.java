@@ -14,7 +14,7 @@ import java.util.List;
  * @param servedModelName   the model id clients name (default: the directory's name)
  * @param maxBatch          sequences decoded together at most
  * @param sessionLen        prompt + completion tokens of one request at most
- * @param kvCacheGib        KV cache budget in GiB
+ * @param kvCacheGib        KV cache budget in GiB; 0 ({@link #KV_CACHE_DEFAULT}): 4 GiB, or less when the heap holds less
  * @param maxNum            tiles per image at most
  * @param allowRemoteImages fetch http(s) image URLs (never private, loopback or link-local addresses)
  * @param maxBodyBytes      request bodies above this get 413
@@ -29,6 +29,9 @@ public record ServerOptions(Path modelDir, String host, int port, List<String> a
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 23333;
     public static final int DEFAULT_MAX_HEADER_BYTES = 8 << 10;
+    /** kvCacheGib when --kv-cache-gib is not given: {@link #DEFAULT_KV_CACHE_GIB}, clamped to what the heap holds. */
+    public static final double KV_CACHE_DEFAULT = 0;
+    public static final double DEFAULT_KV_CACHE_GIB = 4;
 
     public ServerOptions {
         if (modelDir == null) throw new IllegalArgumentException("a model directory is needed");
@@ -41,7 +44,7 @@ public record ServerOptions(Path modelDir, String host, int port, List<String> a
         }
         if (maxBatch < 1) throw new IllegalArgumentException("--max-batch must be >= 1, got " + maxBatch);
         if (sessionLen < 2) throw new IllegalArgumentException("--session-len must be >= 2, got " + sessionLen);
-        if (!(kvCacheGib > 0) || Double.isInfinite(kvCacheGib)) throw new IllegalArgumentException("--kv-cache-gib must be > 0, got " + kvCacheGib);
+        if (!(kvCacheGib >= 0) || Double.isInfinite(kvCacheGib)) throw new IllegalArgumentException("--kv-cache-gib must be > 0, got " + kvCacheGib);
         if (maxNum < 1) throw new IllegalArgumentException("--max-num must be >= 1, got " + maxNum);
         if (maxBodyBytes < 1024) throw new IllegalArgumentException("the body limit must be >= 1024 bytes, got " + maxBodyBytes);
         if (maxWaiting < 0) throw new IllegalArgumentException("the queue limit must be >= 0, got " + maxWaiting);
@@ -59,7 +62,7 @@ public record ServerOptions(Path modelDir, String host, int port, List<String> a
 
     /** The defaults of {@code internvl serve} for a model directory. */
     public static ServerOptions defaults(Path modelDir) {
-        return new ServerOptions(modelDir, DEFAULT_HOST, DEFAULT_PORT, List.of(), null, 16, 8192, 4, 12, false,
+        return new ServerOptions(modelDir, DEFAULT_HOST, DEFAULT_PORT, List.of(), null, 16, 8192, KV_CACHE_DEFAULT, 12, false,
                 64L << 20, 64, Duration.ZERO);
     }
 

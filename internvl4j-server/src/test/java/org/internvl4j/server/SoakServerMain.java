@@ -14,7 +14,7 @@ public final class SoakServerMain {
 
     public static void main(String[] args) throws Exception {
         ServerOptions options = ServerOptions.defaults(Path.of(args[0])).withPort(0).withMaxBatch(4).withMaxWaiting(32)
-                .withSessionLen(4096).withKvCacheGib(0.25).withMaxNum(6).withMaxBodyBytes(Long.parseLong(args[1]))
+                .withSessionLen(4096).withKvCacheGib(0.0625).withMaxNum(6).withMaxBodyBytes(Long.parseLong(args[1]))
                 .withRequestTimeout(Duration.ofSeconds(Long.parseLong(args[2])));
         try (OpenAiServer server = OpenAiServer.start(options)) {
             System.out.println("PORT " + server.port());
