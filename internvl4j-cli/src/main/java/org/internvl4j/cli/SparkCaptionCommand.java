@@ -22,7 +22,7 @@ import picocli.CommandLine.Unmatched;
         customSynopsis = {
             "internvl spark-caption --model DIR|owner/name --input DIR|glob",
             "      --output out.parquet [--prompt T] [--max-new-tokens N] [--master URL]",
-            "      [--max-num N] [--batch-size N] [--overwrite]"
+            "      [--max-num N] [--batch-size N] [--quantize q8|q4] [--overwrite]"
         },
         description = {
             "Captions every image of a folder or glob on Apache Spark (local[*] by default) into a Parquet directory. "

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
+import org.internvl4j.checkpoint.Quantization;
+import org.internvl4j.checkpoint.WeightMemory;
 import org.internvl4j.engine.Engine;
 import org.internvl4j.engine.EngineOptions;
 import org.internvl4j.engine.EngineRequest;
@@ -23,6 +25,7 @@ import org.internvl4j.generate.TokenLogprob;
 import org.internvl4j.image.PixelValues;
 import org.internvl4j.llm.KvCache;
 import org.internvl4j.model.InternVLModel;
+import org.internvl4j.tensor.DType;
 import org.internvl4j.tokenizer.Detokenizer;
 import org.internvl4j.tokenizer.Tokenizer;
 
@@ -64,7 +67,19 @@ public final class ChatModel implements AutoCloseable {
      * SentencePiece or byte-level BPE from the files); {@link #close} unmaps it.
      */
     public static ChatModel load(Path dir) {
-        InternVLModel m = InternVLModel.load(dir);
+        return open(InternVLModel.load(dir), dir);
+    }
+
+    /**
+     * As {@link #load(Path)}, quantizing the language model's linear weights at load to {@code quantizeTo} (Q8_0 or
+     * Q4_0; null keeps them as stored) instead of reading the format from {@value Quantization#PROPERTY}, so that one
+     * JVM can hold the same checkpoint in several formats (a Spark executor, a test).
+     */
+    public static ChatModel load(Path dir, DType quantizeTo) {
+        return open(InternVLModel.load(dir, WeightMemory.Mode.fromSystemProperty(), quantizeTo), dir);
+    }
+
+    private static ChatModel open(InternVLModel m, Path dir) {
         try {
             return new ChatModel(m, Tokenizer.load(dir), new Generator(m), true);
         } catch (RuntimeException e) {

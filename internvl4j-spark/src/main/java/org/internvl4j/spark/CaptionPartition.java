@@ -30,7 +30,7 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
         if (!rows.hasNext()) return rows;   // an empty partition loads no model
-        ChatModel model = ExecutorModels.get(s.model());
+        ChatModel model = ExecutorModels.get(s.model(), s.quantize());
         ImagePreprocessor pre = preprocessor(model, s.maxNum());
         return new Iterator<>() {
             private Iterator<Row> batch = List.<Row>of().iterator();

@@ -9,6 +9,8 @@ import org.internvl4j.generate.SamplingParams;
  * input schema. Plain values only, so it serializes into the task closure without the transformer.
  *
  * @param model          model directory or hub id, resolved on the executor
+ * @param quantize       q8 or q4: the language model's linear weights quantized as the executor loads the model;
+ *                       none: as stored; null (unset): as stored, or as the executor JVM's {@code internvl.quantize}
  * @param imageIndex     field index of the image column
  * @param imageKind      how that column holds an image
  * @param promptIndex    field index of the prompt column, or -1 for the fixed prompt
@@ -16,7 +18,7 @@ import org.internvl4j.generate.SamplingParams;
  * @param maxNum         tiles per image at most; 0 takes the checkpoint's max_dynamic_patch
  * @param batchSize      rows decoded together in one pass over the weights
  */
-record CaptionSettings(String model, int imageIndex, ImageKind imageKind, int promptIndex, String prompt,
+record CaptionSettings(String model, String quantize, int imageIndex, ImageKind imageKind, int promptIndex, String prompt,
                        int seedIndex, int maxNewTokens, int maxNum, int batchSize, boolean doSample,
                        double temperature, int topK, double topP, double repetitionPenalty, long seed)
         implements Serializable {

@@ -18,6 +18,8 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.internvl4j.checkpoint.Quantization;
+import org.internvl4j.tensor.DType;
 
 /**
  * A Spark ML {@link Transformer} that asks an InternVL model about the image of every row.
@@ -36,7 +38,8 @@ import org.apache.spark.sql.types.StructType;
  * row's batch) and the error column ({@code errorCol}: null on success; a bad image or prompt fails its row,
  * not the job).
  *
- * <p>Each executor JVM loads the model once (memory-mapped, shared by its tasks). Decoding is greedy unless
+ * <p>Each executor JVM loads the model once (memory-mapped, shared by its tasks); with {@code quantize} set to q8
+ * or q4 it quantizes the language model's linear weights as it loads (once per format). Decoding is greedy unless
  * {@code doSample} is set; sampling uses {@code seed} or a per-row {@code seedCol}, so a retried task gives the
  * same answers.
  */
@@ -49,7 +52,7 @@ public final class InternVLCaptioner extends Transformer {
     public static final String DEFAULT_PROMPT = "Please describe the image shortly.";
 
     private final String uid;
-    private final Param<String> model, imageCol, promptCol, prompt, outputCol, errorCol, seedCol;
+    private final Param<String> model, quantize, imageCol, promptCol, prompt, outputCol, errorCol, seedCol;
     private final IntParam maxNewTokens, maxNum, batchSize, topK;
     private final BooleanParam doSample;
     private final DoubleParam temperature, topP, repetitionPenalty;
@@ -63,6 +66,8 @@ public final class InternVLCaptioner extends Transformer {
     public InternVLCaptioner(String uid) {
         this.uid = uid;
         model = new Param<>(this, "model", "model directory or hub id owner/name[@revision], opened on each executor");
+        quantize = new Param<>(this, "quantize", "q8 or q4: quantize the language model's linear weights as each executor"
+                + " loads the model (Q8_0 or Q4_0 blocks, see docs/QUANTIZATION.md); none or unset: as stored");
         imageCol = new Param<>(this, "imageCol", "image column: binary (encoded image), string (path or URI) or Spark's image struct");
         promptCol = new Param<>(this, "promptCol", "string column with each row's question; unset: the fixed prompt");
         prompt = new Param<>(this, "prompt", "the question asked about every image when promptCol is unset");
@@ -102,6 +107,7 @@ public final class InternVLCaptioner extends Transformer {
 
     // Spark lists a stage's params by reflecting on public no-argument methods that return a Param.
     public Param<String> model() { return model; }
+    public Param<String> quantize() { return quantize; }
     public Param<String> imageCol() { return imageCol; }
     public Param<String> promptCol() { return promptCol; }
     public Param<String> prompt() { return prompt; }
@@ -119,6 +125,14 @@ public final class InternVLCaptioner extends Transformer {
     public LongParam seed() { return seed; }
 
     public InternVLCaptioner setModel(String v) { set(model, v); return this; }
+    /** q8, q4 or none; anything else is refused here (and again at transform, for params set through a ParamMap). */
+    public InternVLCaptioner setQuantize(String v) {
+        quantizeFormat(v);
+        if (v == null) clear(quantize);
+        else set(quantize, v);
+        return this;
+    }
+
     public InternVLCaptioner setImageCol(String v) { set(imageCol, v); return this; }
     public InternVLCaptioner setPromptCol(String v) { set(promptCol, v); return this; }
     public InternVLCaptioner setPrompt(String v) { set(prompt, v); return this; }
@@ -136,6 +150,7 @@ public final class InternVLCaptioner extends Transformer {
     public InternVLCaptioner setSeed(long v) { set(seed, (Object) v); return this; }
 
     public String getModel() { return isDefined(model) ? value(model) : null; }
+    public String getQuantize() { return isDefined(quantize) ? value(quantize) : null; }
     public String getImageCol() { return value(imageCol); }
     public String getPrompt() { return value(prompt); }
     public String getOutputCol() { return value(outputCol); }
@@ -187,6 +202,11 @@ public final class InternVLCaptioner extends Transformer {
             throw new IllegalArgumentException("InternVLCaptioner: set the model (a directory or a hub id such as"
                     + " OpenGVLab/InternVL2-8B-MPO) with setModel");
         }
+        String q = null;
+        if (isDefined(quantize)) {
+            DType f = quantizeFormat(value(quantize));
+            q = f == null ? "none" : Quantization.shortName(f);
+        }
         int image = column(schema, value(imageCol), "imageCol");
         DataType t = schema.fields()[image].dataType();
         CaptionSettings.ImageKind kind;
@@ -211,11 +231,16 @@ public final class InternVLCaptioner extends Transformer {
             seedIndex = column(schema, value(seedCol), "seedCol");
             requireType(schema, seedIndex, DataTypes.LongType, "seedCol");
         }
-        CaptionSettings s = new CaptionSettings(m, image, kind, promptIndex, value(prompt), seedIndex,
+        CaptionSettings s = new CaptionSettings(m, q, image, kind, promptIndex, value(prompt), seedIndex,
                 value(maxNewTokens), value(maxNum), value(batchSize), value(doSample), value(temperature), value(topK), value(topP),
                 value(repetitionPenalty), value(seed));
         s.params(null);   // the core's checks of the generation settings, on the driver
         return s;
+    }
+
+    /** The format the quantize param names (null for none); a bad name fails on the driver, naming the param. */
+    private static DType quantizeFormat(String v) {
+        return Quantization.parse(v, "InternVLCaptioner's quantize param");
     }
 
     /** Spark's image struct, compared by field names and types: readers differ in the fields' nullability. */

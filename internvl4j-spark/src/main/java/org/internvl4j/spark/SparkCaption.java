@@ -13,7 +13,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.internvl4j.checkpoint.Quantization;
 import org.internvl4j.hub.ModelLocator;
+import org.internvl4j.tensor.DType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,6 +58,11 @@ public final class SparkCaption implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", description = "Images generated together per pass over the weights (default: ${DEFAULT-VALUE}).")
     int batchSize = 4;
 
+    @Option(names = "--quantize", paramLabel = "q8|q4",
+            description = "Quantize the language model's linear weights as each executor loads the model: q8 (Q8_0, 8.5 bits per weight) "
+                    + "or q4 (Q4_0, 4.5 bits). See docs/QUANTIZATION.md; `internvl quantize` writes a quantized checkpoint once instead.")
+    String quantize;
+
     @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
     boolean overwrite;
 
@@ -82,6 +89,7 @@ public final class SparkCaption implements Callable<Integer> {
         if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         if (maxNum < 0) throw new IllegalArgumentException("--max-num must be >= 0, got " + maxNum);
+        DType format = Quantization.parse(quantize, "--quantize");   // a bad name fails here, before Spark starts
         if (!overwrite && !output.contains(":") && Files.exists(Path.of(output))) {
             throw new IllegalArgumentException("--output " + output + " exists; remove it or add --overwrite");
         }
@@ -94,6 +102,7 @@ public final class SparkCaption implements Callable<Integer> {
         if (conf.get("spark.master").startsWith("local")) {
             // Local: the executor is this JVM, so resolve (and download) once here, with the usual progress bars.
             modelArg = ModelLocator.resolve(model).toString();
+            if (format != null) Quantization.listener(quantizing(err));
         } else {
             ClusterSettings.apply(conf, err);
         }
@@ -108,7 +117,7 @@ public final class SparkCaption implements Callable<Integer> {
             // and progress (counted as tasks end) moves smoothly.
             int tasks = (int) Math.max(1, Math.min(100_000, (n + batchSize - 1) / batchSize));
             Dataset<Row> captioned = new InternVLCaptioner().setModel(modelArg).setImageCol("path").setPrompt(prompt)
-                    .setMaxNewTokens(maxNewTokens).setMaxNum(maxNum).setBatchSize(batchSize)
+                    .setMaxNewTokens(maxNewTokens).setMaxNum(maxNum).setBatchSize(batchSize).setQuantize(quantize)
                     .transform(files.repartition(tasks));
             AtomicLong done = new AtomicLong();
             spark.sparkContext().addSparkListener(new SparkListener() {
@@ -139,6 +148,27 @@ public final class SparkCaption implements Callable<Integer> {
         } finally {
             spark.stop();
         }
+    }
+
+    /** Local mode: the model loads in this JVM, so say when quantizing starts and ends (it can take a minute). */
+    private static Quantization.Listener quantizing(java.io.PrintWriter err) {
+        return new Quantization.Listener() {
+            private long start;
+
+            @Override
+            public void started(DType format, long sourceBytes) {
+                start = System.nanoTime();
+                err.printf(Locale.ROOT, "spark-caption: quantizing %.0f MB of weights to %s ...%n", sourceBytes / 1e6,
+                        Quantization.shortName(format));
+                err.flush();
+            }
+
+            @Override
+            public void finished() {
+                err.printf(Locale.ROOT, "spark-caption: quantized in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                err.flush();
+            }
+        };
     }
 
     /** The input as a table of paths: binaryFile lists the files; its content column is not read here. */

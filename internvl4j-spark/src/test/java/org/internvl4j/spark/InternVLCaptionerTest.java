@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -25,6 +26,7 @@ import org.internvl4j.chat.ChatModel;
 import org.internvl4j.chat.ChatRequest;
 import org.internvl4j.chat.ChatResult;
 import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.tensor.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,6 +175,51 @@ class InternVLCaptionerTest {
         captioner().setBatchSize(1).transform(binaryFiles().repartition(4)).collectAsList();
         assertThat(ExecutorModels.loads()).isEqualTo(loads);
         assertThat(ExecutorModels.get(tinyModel().toString())).isSameAs(model);
+    }
+
+    @Test
+    void quantizeQ4GivesTheAnswersOfTheModelQuantizedInProcess() throws Exception {
+        Map<String, ChatResult> want = expected(images, PROMPT, DType.Q4_0);
+        List<Row> rows = captioner().setQuantize("q4").transform(binaryFiles()).select("path", "answer", "error")
+                .collectAsList();
+        assertThat(rows).hasSize(IMAGES.size() + 1);
+        int differFromBf16 = 0;
+        for (Row r : rows) {
+            String name = fileName(r.getString(0));
+            if (name.equals("broken.png")) continue;
+            assertThat(r.getString(2)).as(name).isNull();
+            assertThat(r.getString(1)).as(name).isEqualTo(want.get(name).response());
+            if (!r.getString(1).equals(expected.get(name).response())) differFromBf16++;
+        }
+        // the tiny model's random weights have small logit margins: q4 changes some answers, so equal answers prove
+        // the executors ran the q4 model, not the BF16 one
+        assertThat(differFromBf16).as("answers that differ from BF16's").isPositive();
+        // local mode: the executors are this JVM, so their cache is this one; each format is its own model
+        ChatModel q4 = ExecutorModels.get(tinyModel().toString(), "q4");
+        assertThat(q4.model().checkpoint().weightFormat()).isEqualTo(DType.Q4_0);
+        assertThat(ExecutorModels.get(tinyModel().toString(), "q4_0")).as("q4_0 is q4").isSameAs(q4);
+        ChatModel asStored = ExecutorModels.get(tinyModel().toString(), "none");
+        assertThat(asStored.model().checkpoint().weightFormat()).isEqualTo(DType.BF16);
+        assertThat(asStored).isNotSameAs(q4);
+        int loads = ExecutorModels.loads();
+        captioner().setQuantize("q4").transform(binaryFiles()).count();
+        assertThat(ExecutorModels.loads()).as("the q4 model is cached").isEqualTo(loads);
+    }
+
+    @Test
+    void aBadQuantizeValueIsRefusedOnTheDriverNamingTheParam() {
+        String message = "InternVLCaptioner's quantize param must be q8 or q4 (or none), got 'q5'";
+        assertThatThrownBy(() -> captioner().setQuantize("q5")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(message);
+        // set through a ParamMap, past the setter: refused when the job is built, before any executor runs
+        InternVLCaptioner c = captioner();
+        InternVLCaptioner copy = c.copy(new ParamMap().put(c.quantize(), "q5"));
+        int loads = ExecutorModels.loads();
+        assertThatThrownBy(() -> copy.transform(binaryFiles())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(message);
+        assertThat(ExecutorModels.loads()).isEqualTo(loads);
+        assertThat(captioner().setQuantize("Q8_0").getQuantize()).isEqualTo("Q8_0");
+        assertThat(captioner().setQuantize("q8").setQuantize(null).getQuantize()).isNull();
     }
 
     @Test

@@ -75,9 +75,26 @@ class SparkCaptionTest {
         assertThat(noModel.code()).isEqualTo(1);
         assertThat(noModel.err()).contains("nope").contains("no such directory");
 
+        Run quantize = run("--model", tinyModel().toString(), "--input", empty.toString(), "--output", "o", "--quantize", "q5");
+        assertThat(quantize.code()).isEqualTo(1);
+        assertThat(quantize.err().lines().toList())
+                .containsExactly("internvl spark-caption: --quantize must be q8 or q4 (or none), got 'q5'");
+
         Run missing = run("--input", "x", "--output", "y");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("Missing required option: '--model");
+    }
+
+    /** --quantize is the CLI's option: the same name, placeholder and kind of description as `internvl generate`'s. */
+    @Test
+    void quantizeIsTheCliOption() {
+        var cli = org.internvl4j.cli.Main.commandLine().getSubcommands().get("generate").getCommandSpec().findOption("--quantize");
+        var here = SparkCaption.commandLine().getCommandSpec().findOption("--quantize");
+        assertThat(here.paramLabel()).isEqualTo(cli.paramLabel()).isEqualTo("q8|q4");
+        assertThat(here.description()).hasSize(1);
+        assertThat(here.description()[0]).startsWith("Quantize the language model's linear weights")
+                .contains("q8 (Q8_0, 8.5 bits per weight) or q4 (Q4_0, 4.5 bits)").endsWith(cli.description()[0]
+                        .substring(cli.description()[0].indexOf(" See docs/")));
     }
 
     /** Through `internvl spark-caption`: the CLI starts a child JVM (here with this test's classpath as Spark's). */

@@ -10,6 +10,7 @@ import org.internvl4j.chat.ChatModel;
 import org.internvl4j.chat.ChatRequest;
 import org.internvl4j.chat.ChatResult;
 import org.internvl4j.generate.SamplingParams;
+import org.internvl4j.tensor.DType;
 
 /** Fixtures shared by the Spark tests: the tiny checkpoint, a folder of test images, and ChatModel's own answers. */
 final class SparkTestSupport {
@@ -48,14 +49,25 @@ final class SparkTestSupport {
 
     /** file name -> ChatModel's answer for that image alone, with the same prompt and settings, greedy. */
     static Map<String, ChatResult> expected(Path imageDir, String prompt) throws IOException {
-        Map<String, ChatResult> out = new LinkedHashMap<>();
         try (ChatModel chat = ChatModel.load(tinyModel())) {
-            var pre = CaptionPartition.preprocessor(chat, MAX_NUM);
-            for (String name : IMAGES) {
-                var px = pre.load(Files.readAllBytes(imageDir.resolve(name)));
-                out.put(name, chat.chat(ChatRequest.of(prompt, px)
-                        .withParams(SamplingParams.greedy(MAX_NEW_TOKENS, java.util.Set.of()))));
-            }
+            return expected(chat, imageDir, prompt);
+        }
+    }
+
+    /** The same answers from the model loaded in this JVM with its linear weights quantized at load to format. */
+    static Map<String, ChatResult> expected(Path imageDir, String prompt, DType format) throws IOException {
+        try (ChatModel chat = ChatModel.load(tinyModel(), format)) {
+            return expected(chat, imageDir, prompt);
+        }
+    }
+
+    private static Map<String, ChatResult> expected(ChatModel chat, Path imageDir, String prompt) throws IOException {
+        Map<String, ChatResult> out = new LinkedHashMap<>();
+        var pre = CaptionPartition.preprocessor(chat, MAX_NUM);
+        for (String name : IMAGES) {
+            var px = pre.load(Files.readAllBytes(imageDir.resolve(name)));
+            out.put(name, chat.chat(ChatRequest.of(prompt, px)
+                    .withParams(SamplingParams.greedy(MAX_NEW_TOKENS, java.util.Set.of()))));
         }
         return out;
     }
