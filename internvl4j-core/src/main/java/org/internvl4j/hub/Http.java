@@ -23,10 +23,11 @@ import javax.net.ssl.SSLSession;
  * host, never to the CDN a file redirects to (as huggingface_hub drops "authorization" there).
  *
  * <p>Requests go through {@link HttpURLConnection}, not java.net.http's {@link HttpClient}: the latter's
- * HTTP/1.1 chunked decoder (JDK 25, {@code ResponseContent.ChunkedBodyParser}) reads a chunk size of more
- * than 7 hex digits into an int that overflows; a negative size then makes it loop for ever on the bytes it
- * holds, on a thread that nothing can stop, before {@code send} returns (found by fuzzing:
- * docs/RELIABILITY.md). HttpURLConnection refuses such a size ("Bogus chunk size") and has a read timeout.
+ * HTTP/1.1 chunked decoder (JDK 25, {@code ResponseContent.ChunkedBodyParser}) adds up a chunk size's hex
+ * digits in an int without an overflow check and skips the CRLF after a chunk unread; a size past 0x7fffffff
+ * that wraps negative makes it loop for ever on the bytes it holds, on a thread that nothing can stop, often
+ * the caller's inside {@code send} (found by fuzzing: docs/RELIABILITY.md). HttpURLConnection checks the CRLF,
+ * refuses such a size ("Bogus chunk size") and has a read timeout.
  */
 final class Http implements AutoCloseable {
 
