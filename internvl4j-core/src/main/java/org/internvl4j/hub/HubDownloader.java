@@ -318,7 +318,7 @@ public final class HubDownloader {
             try {
                 return copy(r, in, watch, f, part, have, digest, listener, downloaded);
             } catch (IOException e) {
-                if (watch.stalled()) {
+                if (watch.stalled() || e instanceof java.net.SocketTimeoutException) {   // the watch or the read timeout
                     throw new IOException("no data for " + stalls.limit().toSeconds() + " s", e);
                 }
                 throw e;

@@ -25,7 +25,10 @@ import java.util.function.ToLongFunction;
  * @param cacheRoot    the hub cache folder that holds {@code models--owner--name} folders
  * @param proxy        proxy selection for HTTP requests
  * @param retries      extra attempts per file after a network error (each resumes where the last stopped)
- * @param timeout      connect timeout and time to wait for response headers
+ * @param timeout      connect timeout, and the longest wait for the next bytes of an answer (its head or body)
+ * @param maxTime      the most one API answer (a listing, an error body) may take in all, however steadily it
+ *                     trickles in, like curl's {@code --max-time}; file downloads are bounded by {@code timeout}
+ *                     per read only, as they may rightly take hours
  * @param usableSpace  free bytes for a folder; replaced in tests
  */
 public record HubOptions(
@@ -39,6 +42,7 @@ public record HubOptions(
         ProxySelector proxy,
         int retries,
         Duration timeout,
+        Duration maxTime,
         ToLongFunction<Path> usableSpace) {
 
     /**
@@ -64,6 +68,10 @@ public record HubOptions(
         Objects.requireNonNull(cacheRoot, "cacheRoot");
         Objects.requireNonNull(proxy, "proxy");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(maxTime, "maxTime");
+        if (timeout.isNegative() || timeout.isZero() || maxTime.isNegative() || maxTime.isZero()) {
+            throw new IllegalArgumentException("timeout and maxTime must be positive, got " + timeout + " and " + maxTime);
+        }
         Objects.requireNonNull(usableSpace, "usableSpace");
         includes = List.copyOf(includes);
         if (includes.isEmpty()) {
@@ -110,51 +118,56 @@ public record HubOptions(
         boolean offline = isTrue(env.get("HF_HUB_OFFLINE")) || isTrue(env.get("TRANSFORMERS_OFFLINE"));
         Path cache = source == Source.HUGGING_FACE ? HfCache.defaultRoot(env) : HfCache.modelScopeRoot(env);
         return new HubOptions(source, parseEndpoint(endpoint, variable), token, offline, INFERENCE_FILES, 4, cache,
-                EnvProxySelector.fromEnvironment(env), 3, Duration.ofSeconds(30), HubOptions::freeSpace);
+                EnvProxySelector.fromEnvironment(env), 3, Duration.ofSeconds(30), Duration.ofSeconds(120),
+                HubOptions::freeSpace);
     }
 
     public HubOptions withSource(Source s) {
-        return new HubOptions(s, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(s, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withEndpoint(URI e) {
-        return new HubOptions(source, e, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, e, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withToken(String t) {
-        return new HubOptions(source, endpoint, t, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, t, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withOffline(boolean o) {
-        return new HubOptions(source, endpoint, token, o, includes, parallelism, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, o, includes, parallelism, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withIncludes(List<String> i) {
-        return new HubOptions(source, endpoint, token, offline, i, parallelism, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, i, parallelism, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withParallelism(int p) {
-        return new HubOptions(source, endpoint, token, offline, includes, p, cacheRoot, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, includes, p, cacheRoot, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withCacheRoot(Path c) {
-        return new HubOptions(source, endpoint, token, offline, includes, parallelism, c, proxy, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, c, proxy, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withProxy(ProxySelector p) {
-        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, p, retries, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, p, retries, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withRetries(int r) {
-        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, r, timeout, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, r, timeout, maxTime, usableSpace);
     }
 
     public HubOptions withTimeout(Duration t) {
-        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, t, usableSpace);
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, t, maxTime, usableSpace);
+    }
+
+    public HubOptions withMaxTime(Duration m) {
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, m, usableSpace);
     }
 
     public HubOptions withUsableSpace(ToLongFunction<Path> u) {
-        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, u);
+        return new HubOptions(source, endpoint, token, offline, includes, parallelism, cacheRoot, proxy, retries, timeout, maxTime, u);
     }
 
     // huggingface_hub constants.py: "1", "ON", "YES", "TRUE" (any case) are true.

@@ -27,6 +27,7 @@ import org.internvl4j.testing.Fuzzing;
  * answers the client's requests in order with the responses in the input: parts split at
  * {@link Fuzzing#SEPARATOR}, the first naming the source ("ms" for ModelScope, else Hugging Face), then
  * (head, body) pairs, where the head is the status line and headers and Content-Length is added when absent.
+ * The server is also the clients' HTTP proxy, so that a redirect to any host comes back to it.
  * The client lists a repository, then opens its first file and reads it. Contract: listing throws only
  * {@link HubException}, opening only HubException or IOException, each with a message.
  * Corpus: HubResponsesFuzzTestInputs/listAndOpen.
@@ -38,7 +39,11 @@ class HubResponsesFuzzTest {
     private static final RepoId REPO = RepoId.parse("OpenGVLab/InternVL2-1B");
 
     private static HubClient client(Source source) {
+        // every connection goes to our server, also after a redirect to another host (a CDN, or whatever the
+        // input's Location names): through it as the HTTP proxy, so nothing leaves the loopback (Jazzer's SSRF
+        // detector reported a redirect to //Xdcnlob, crash-4c0abbc0...)
         return HubClient.create(HubOptions.forSource(source, Map.of()).withEndpoint(SERVER.uri())
+                .withProxy(java.net.ProxySelector.of(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), SERVER.port())))
                 .withTimeout(Duration.ofSeconds(2)).withRetries(0));
     }
 
