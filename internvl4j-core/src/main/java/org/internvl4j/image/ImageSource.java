@@ -3,22 +3,11 @@ package org.internvl4j.image;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** Reads encoded image bytes from a file, an http(s) URL or a {@code data:} URI, with a size limit. */
 public final class ImageSource {
@@ -100,103 +89,57 @@ public final class ImageSource {
         return URLDecoder.decode(payload, StandardCharsets.ISO_8859_1).getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * GET through HttpURLConnection, not java.net.http: JDK 25's java.net.http chunked decoder adds a chunk size of
+     * eight or more hex digits into an int without an overflow check and then spins for ever on the negative size,
+     * inside send() and on its own threads, where no timeout reaches it (docs/RELIABILITY.md, the hub's second hang).
+     * HttpURLConnection refuses such a size. Each read waits at most the timeout, and the body is given up once the
+     * timeout has passed since the request, so a body that stalls or trickles in a byte at a time ends too.
+     */
     private static byte[] http(String url, long maxBytes, Duration timeout) {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
-        HttpRequest req;
+        java.net.URL u;
         try {
-            req = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build();
-        } catch (IllegalArgumentException e) {
+            u = URI.create(url).toURL();
+        } catch (IllegalArgumentException | java.net.MalformedURLException e) {
             throw new ImageException(url + ": invalid URL (" + e.getMessage() + ")");
         }
-        CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(req, info -> {
-            if (info.statusCode() / 100 != 2) {
-                return HttpResponse.BodySubscribers.replacing(null);
-            }
-            long declared = info.headers().firstValueAsLong("content-length").orElse(-1);
-            if (declared > maxBytes) {
-                return new LimitedBody(-1, url, declared);
-            }
-            return new LimitedBody(maxBytes, url, declared);
-        });
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String late = url + ": download did not finish within " + timeout.toMillis() + " ms";
+        java.net.HttpURLConnection c = null;
         try {
-            // the whole download, body included, must finish within the request timeout: never a hang
-            HttpResponse<byte[]> resp = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (resp.statusCode() / 100 != 2) {
-                throw new ImageException(url + ": HTTP status " + resp.statusCode());
+            c = (java.net.HttpURLConnection) u.openConnection();
+            c.setConnectTimeout((int) Math.min(CONNECT_TIMEOUT.toMillis(), Math.max(1, timeout.toMillis())));
+            c.setReadTimeout((int) Math.max(1, timeout.toMillis()));
+            c.setInstanceFollowRedirects(true);
+            int code = c.getResponseCode();
+            if (code / 100 != 2) {
+                throw new ImageException(url + ": HTTP status " + code);
             }
-            return resp.body();
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            throw new ImageException(url + ": download did not finish within " + timeout.toMillis() + " ms");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof ImageException ie) {
-                throw ie;
+            long declared = c.getContentLengthLong();
+            if (declared > maxBytes) {
+                throw new ImageException(url + ": " + declared + " bytes, above the limit");
             }
-            throw new ImageException(url + ": download failed (" + cause + ")", cause);
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new ImageException(url + ": download interrupted", e);
-        }
-    }
-
-    /** Collects a response body, failing as soon as it grows past the limit (or at once when limit < 0). */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final long limit;
-        private final String url;
-        private final long declared;
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        LimitedBody(long limit, String url, long declared) {
-            this.limit = limit;
-            this.url = url;
-            this.declared = declared;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (limit < 0) {
-                s.cancel();
-                result.completeExceptionally(new ImageException(url + ": " + declared
-                        + " bytes, above the limit"));
-                return;
-            }
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer b : items) {
-                if (buf.size() + (long) b.remaining() > limit) {
-                    subscription.cancel();
-                    result.completeExceptionally(new ImageException(url + ": more than " + limit
-                            + " bytes, above the limit"));
-                    return;
+            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[64 << 10];
+            try (java.io.InputStream in = c.getInputStream()) {
+                while (true) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) throw new ImageException(late);
+                    int n = in.read(buf);
+                    if (n < 0) break;
+                    if (body.size() + (long) n > maxBytes) {
+                        throw new ImageException(url + ": more than " + maxBytes + " bytes, above the limit");
+                    }
+                    body.write(buf, 0, n);
                 }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                buf.writeBytes(chunk);
             }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(buf.toByteArray());
+            return body.toByteArray();
+        } catch (java.net.SocketTimeoutException e) {
+            throw new ImageException(late);
+        } catch (java.io.IOException e) {
+            throw new ImageException(url + ": download failed (" + e + ")", e);
+        } finally {
+            if (c != null) c.disconnect();
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -204,5 +205,75 @@ class BadInputTest {
         } finally {
             server.stop(0);
         }
+    }
+
+    /**
+     * Answers that java.net.http (JDK 25) never finishes: a chunk size of eight hex digits above 7fffffff overflows
+     * its int and its chunked decoder spins for ever, where no timeout reaches it (the hub fuzzer's timeout-6539c98e).
+     * And a body that trickles in a byte at a time, each within the read timeout. Both must end in an ImageException
+     * within about the timeout, leaving no thread busy.
+     */
+    @Test
+    void aChunkSizeThatOverflowsAnIntAndATricklingBodyEndInAnError() throws Exception {
+        try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread server = Thread.ofVirtual().start(() -> {
+                while (!ss.isClosed()) {
+                    try {
+                        java.net.Socket sock = ss.accept();
+                        Thread.ofVirtual().start(() -> answer(sock));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            String base = "http://127.0.0.1:" + ss.getLocalPort();
+            long busyBefore = busyThreads();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> ImageSource.fetch(base + "/overflow", 1 << 20, java.time.Duration.ofSeconds(2)))
+                    .isInstanceOf(ImageException.class).hasMessageContaining("/overflow");
+            assertThatThrownBy(() -> ImageSource.fetch(base + "/trickle", 1 << 20, java.time.Duration.ofMillis(1500)))
+                    .isInstanceOf(ImageException.class).hasMessageContaining("did not finish within 1500 ms");
+            assertThat((System.nanoTime() - t0) / 1e9).isLessThan(8);
+            Thread.sleep(300);
+            assertThat(busyThreads()).as("no client thread left spinning").isLessThanOrEqualTo(busyBefore);
+            ss.close();
+            server.join(2000);
+        }
+    }
+
+    private static void answer(java.net.Socket sock) {
+        try (sock) {
+            java.io.InputStream in = sock.getInputStream();
+            StringBuilder req = new StringBuilder();
+            while (!req.toString().endsWith("\r\n\r\n")) {
+                int c = in.read();
+                if (c < 0) return;
+                req.append((char) c);
+            }
+            java.io.OutputStream out = sock.getOutputStream();
+            if (req.toString().startsWith("GET /overflow")) {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "4\r\nabcdXXbbbbbbbbb\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                Thread.sleep(5_000);
+            } else {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                for (int i = 0; i < 100; i++) {
+                    out.write(0);
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            }
+        } catch (java.io.IOException | InterruptedException e) {
+            // the client hung up: fine
+        }
+    }
+
+    /** Platform threads in the RUNNABLE state whose stack is in java.net.http (a spinning decoder), counted. */
+    private static long busyThreads() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> e.getKey().getState() == Thread.State.RUNNABLE)
+                .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().startsWith("jdk.internal.net.http")))
+                .count();
     }
 }
