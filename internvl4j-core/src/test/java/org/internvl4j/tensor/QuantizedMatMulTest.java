@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class QuantizedMatMulTest {
     private static final DType[] FORMATS = {DType.Q8_0, DType.Q4_0};
-    private static final int[][] SHAPES = {{1, 32}, {7, 64}, {9, 96}, {13, 32}, {17, 160}, {33, 4096}, {201, 288}};
+    // rows: 1 to 201, panels of 16 from 0 to 12, odd and even panel counts (panels pair up two streams apart), with and without rows after the last panel
+    private static final int[][] SHAPES = {{1, 32}, {7, 64}, {9, 96}, {13, 32}, {17, 160}, {33, 4096}, {48, 64}, {80, 96}, {201, 288}};
     private static final int[] TOKENS = {1, 2, 5, 7, 8, 9, 13, 33, 40};
     private final int before = Parallel.threads();
     private final Arena arena = Arena.ofAuto();
