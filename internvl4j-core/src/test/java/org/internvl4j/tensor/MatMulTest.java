@@ -119,7 +119,8 @@ class MatMulTest {
         assertThatThrownBy(() -> MatMul.matMul(w, new float[3], new float[8], 1, new float[4])).hasMessageContaining("bias has 3");
     }
 
-    private static void assertClose(float actual, Weight w, int row, float[] x, int xOff, String what) {
+    /** y[row] against the double-precision sum of w.get(row, c) * x[c] (Weight.get decodes apart from the vector code), within 1e-5 of sum |w x|. */
+    static void assertClose(float actual, Weight w, int row, float[] x, int xOff, String what) {
         double ref = 0, mag = 0;
         for (int c = 0; c < w.cols(); c++) {
             double p = (double) w.get(row, c) * x[xOff + c];

@@ -248,14 +248,8 @@ class QuantizedMatMulTest {
         return Quantizer.quantize(Weight.ofFloats(TestData.gaussian(r, rows * cols, 1), rows, cols), to, arena);
     }
 
-    /** Tolerance 1e-5 of sum |w x|, as MatMulTest: far above float rounding at these lengths, far below any indexing slip. */
+    /** MatMulTest's reference: the double-precision sum over Weight.get, within 1e-5 of sum |w x|. */
     private static void assertClose(float actual, Weight w, int row, float[] x, int xOff, String what) {
-        double exact = 0, scale = 0;
-        for (int c = 0; c < w.cols(); c++) {
-            double p = (double) w.get(row, c) * x[xOff + c];
-            exact += p;
-            scale += Math.abs(p);
-        }
-        assertThat((double) actual).as(what).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * scale + 1e-30));
+        MatMulTest.assertClose(actual, w, row, x, xOff, what);
     }
 }
