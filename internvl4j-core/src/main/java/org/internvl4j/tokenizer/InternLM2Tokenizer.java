@@ -28,8 +28,7 @@ public final class InternLM2Tokenizer implements Tokenizer {
     /** Added token content -> its settings, from added_tokens_decoder then added_tokens.json. */
     private final Map<String, AddedToken> added;
     private final Map<Integer, String> idToAdded = new HashMap<>();
-    /** Added tokens by first character, longest first (the split tries the longest match at a position). */
-    private final Map<Character, List<String>> addedByFirstChar = new HashMap<>();
+    private final AddedTokenSplitter splitter;
     /** bos/eos/unk/pad then additional_special_tokens: the tokens emitted literally and skipped on request. */
     private final List<String> specialTokens;
     private final Set<String> specialTokenSet;
@@ -55,11 +54,8 @@ public final class InternLM2Tokenizer implements Tokenizer {
         this.addEosToken = addEosToken;
         this.bosId = sp.bosId();
         this.eosId = sp.eosId();
-        for (var e : added.entrySet()) {
-            idToAdded.put(e.getValue().id(), e.getKey());
-            addedByFirstChar.computeIfAbsent(e.getKey().charAt(0), c -> new ArrayList<>()).add(e.getKey());
-        }
-        addedByFirstChar.values().forEach(l -> l.sort((a, b) -> Integer.compare(b.length(), a.length())));
+        for (var e : added.entrySet()) idToAdded.put(e.getValue().id(), e.getKey());
+        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip());
         this.specialTokens = List.copyOf(specialTokens);
         this.specialTokenSet = new HashSet<>(specialTokens);
         for (String t : specialTokens) specialIds.add(tokenIdOrUnk(t));
@@ -275,36 +271,7 @@ public final class InternLM2Tokenizer implements Tokenizer {
      * earliest added token (longest at that position); lstrip/rstrip trim the neighbouring text.
      */
     List<String> split(String text) {
-        List<String> out = new ArrayList<>();
-        StringBuilder buf = new StringBuilder();
-        int i = 0;
-        while (i < text.length()) {
-            String hit = null;
-            List<String> cands = addedByFirstChar.get(text.charAt(i));
-            if (cands != null) {
-                for (String t : cands) {
-                    if (text.startsWith(t, i)) {
-                        hit = t;
-                        break;
-                    }
-                }
-            }
-            if (hit == null) {
-                buf.append(text.charAt(i++));
-            } else {
-                out.add(buf.toString());
-                out.add(hit);
-                buf.setLength(0);
-                i += hit.length();
-            }
-        }
-        out.add(buf.toString());
-        for (int k = 1; k < out.size(); k += 2) {
-            AddedToken a = added.get(out.get(k));
-            if (a.rstrip() && !out.get(k + 1).isEmpty()) out.set(k + 1, PythonStrings.lstrip(out.get(k + 1)));
-            if (a.lstrip() && !out.get(k - 1).isEmpty()) out.set(k - 1, PythonStrings.rstrip(out.get(k - 1)));
-        }
-        return out;
+        return splitter.split(text);
     }
 
     // ---------------------------------------------------------------- decode

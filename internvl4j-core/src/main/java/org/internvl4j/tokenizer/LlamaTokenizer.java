@@ -39,7 +39,7 @@ public final class LlamaTokenizer implements Tokenizer {
     private final SentencePieceProcessor sp;
     private final Map<String, AddedToken> added;
     private final Map<Integer, String> idToAdded = new HashMap<>();
-    private final Map<Character, List<String>> addedByFirstChar = new HashMap<>();
+    private final AddedTokenSplitter splitter;
     /** all_special_tokens: bos, eos, unk, pad, then additional_special_tokens. */
     private final Set<String> specialTokens;
     private final Set<Integer> specialIds = new HashSet<>();
@@ -70,11 +70,8 @@ public final class LlamaTokenizer implements Tokenizer {
         this.addEos = addEos;
         this.cleanUp = cleanUp;
         this.unkToken = unkToken;
-        for (var e : added.entrySet()) {
-            idToAdded.put(e.getValue().id(), e.getKey());
-            addedByFirstChar.computeIfAbsent(e.getKey().charAt(0), c -> new ArrayList<>()).add(e.getKey());
-        }
-        addedByFirstChar.values().forEach(l -> l.sort((a, b) -> Integer.compare(b.length(), a.length())));
+        for (var e : added.entrySet()) idToAdded.put(e.getValue().id(), e.getKey());
+        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip());
         this.specialTokens = new HashSet<>(special);
         for (String t : special) specialIds.add(tokenIdOrUnk(t));
         for (String t : added.keySet()) if (!specialTokens.contains(t)) legacyAdded.add(t);
@@ -280,36 +277,7 @@ public final class LlamaTokenizer implements Tokenizer {
 
     /** The added-token split of PreTrainedTokenizer.tokenize: [text, token, text, ..., token, text]; lstrip/rstrip applied. */
     List<String> split(String text) {
-        List<String> out = new ArrayList<>();
-        StringBuilder buf = new StringBuilder();
-        int i = 0;
-        while (i < text.length()) {
-            String hit = null;
-            List<String> cands = addedByFirstChar.get(text.charAt(i));
-            if (cands != null) {
-                for (String t : cands) {
-                    if (text.startsWith(t, i)) {
-                        hit = t;
-                        break;
-                    }
-                }
-            }
-            if (hit == null) {
-                buf.append(text.charAt(i++));
-            } else {
-                out.add(buf.toString());
-                out.add(hit);
-                buf.setLength(0);
-                i += hit.length();
-            }
-        }
-        out.add(buf.toString());
-        for (int k = 1; k < out.size(); k += 2) {
-            AddedToken a = added.get(out.get(k));
-            if (a.rstrip() && !out.get(k + 1).isEmpty()) out.set(k + 1, PythonStrings.lstrip(out.get(k + 1)));
-            if (a.lstrip() && !out.get(k - 1).isEmpty()) out.set(k - 1, PythonStrings.rstrip(out.get(k - 1)));
-        }
-        return out;
+        return splitter.split(text);
     }
 
     // ---------------------------------------------------------------- decode
