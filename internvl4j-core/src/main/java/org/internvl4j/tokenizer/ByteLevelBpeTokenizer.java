@@ -44,8 +44,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final java.text.Normalizer.Form[] normalizers;
     /** The Split regexes, applied in order, each cutting the pieces of the previous. */
     private final List<Pattern> splits;
-    private final AddedVocabulary rawAdded;
-    private final AddedVocabulary normalizedAdded;
+    /** Added tokens matched in the text as given, and those matched after normalizing (normalized: true). */
+    private final AddedTokenSplitter rawAdded;
+    private final AddedTokenSplitter normalizedAdded;
     /** Added token content -> settings, and id -> content. */
     private final Map<String, AddedToken> added;
     private final Map<Integer, AddedToken> addedById = new HashMap<>();
@@ -91,8 +92,10 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             }
         }
         this.added = byContent;
-        this.rawAdded = new AddedVocabulary(raw);
-        this.normalizedAdded = new AddedVocabulary(norm);
+        this.rawAdded = new AddedTokenSplitter(raw, t -> byContent.get(t).lstrip(), t -> byContent.get(t).rstrip(),
+                ByteLevelBpeTokenizer::stripEnd, ByteLevelBpeTokenizer::stripStart);
+        this.normalizedAdded = new AddedTokenSplitter(norm, t -> byContent.get(t).lstrip(), t -> byContent.get(t).rstrip(),
+                ByteLevelBpeTokenizer::stripEnd, ByteLevelBpeTokenizer::stripStart);
         int size = model.size();
         for (AddedToken t : addedTokens) size = Math.max(size, t.id() + 1);
         tokenBytes = new byte[size][];
@@ -501,14 +504,14 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         if (normalizeFirst) text = normalize(text);
         BpeModel.IntList out = new BpeModel.IntList(text.length() / 3 + 8);
         if (addSpecialTokens) out.addAll(prefix);
-        List<String> parts = rawAdded.split(text, added);
+        List<String> parts = rawAdded.split(text);
         for (int i = 0; i < parts.size(); i++) {
             String part = parts.get(i);
             if (i % 2 == 1) {
                 out.add(added.get(part).id());
             } else if (!part.isEmpty()) {
                 String normalized = normalize(part);
-                List<String> sub = normalizedAdded.split(normalized, added);
+                List<String> sub = normalizedAdded.split(normalized);
                 for (int k = 0; k < sub.size(); k++) {
                     if (k % 2 == 1) out.add(added.get(sub.get(k)).id());
                     else if (!sub.get(k).isEmpty()) preTokenizeAndEncode(sub.get(k), 0, out);
@@ -554,53 +557,6 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             sb.setCharAt(i, '\uFFFD');
         }
         return sb == null ? s : sb.toString();
-    }
-
-    /**
-     * Finds added tokens in text: at each position the longest token starting there, scanning left to
-     * right, as the Rust library's leftmost-longest Aho-Corasick match does.
-     */
-    static final class AddedVocabulary {
-        private final Map<Character, List<String>> byFirstChar = new HashMap<>();
-
-        AddedVocabulary(List<String> tokens) {
-            for (String t : tokens) byFirstChar.computeIfAbsent(t.charAt(0), c -> new ArrayList<>()).add(t);
-            byFirstChar.values().forEach(l -> l.sort((a, b) -> Integer.compare(b.length(), a.length())));
-        }
-
-        /** [text, token, text, ..., token, text], the texts trimmed where a token has lstrip/rstrip. */
-        List<String> split(String text, Map<String, AddedToken> settings) {
-            if (byFirstChar.isEmpty()) return List.of(text);
-            List<String> out = new ArrayList<>();
-            int start = 0, i = 0;
-            while (i < text.length()) {
-                List<String> cands = byFirstChar.get(text.charAt(i));
-                String hit = null;
-                if (cands != null) {
-                    for (String t : cands) {
-                        if (text.startsWith(t, i)) {
-                            hit = t;
-                            break;
-                        }
-                    }
-                }
-                if (hit == null) {
-                    i++;
-                } else {
-                    out.add(text.substring(start, i));
-                    out.add(hit);
-                    i += hit.length();
-                    start = i;
-                }
-            }
-            out.add(text.substring(start));
-            for (int k = 1; k < out.size(); k += 2) {
-                AddedToken a = settings.get(out.get(k));
-                if (a.lstrip()) out.set(k - 1, stripEnd(out.get(k - 1)));
-                if (a.rstrip()) out.set(k + 1, stripStart(out.get(k + 1)));
-            }
-            return out;
-        }
     }
 
     /** Rust's char::is_whitespace: the Unicode White_Space property. */

@@ -55,7 +55,8 @@ public final class InternLM2Tokenizer implements Tokenizer {
         this.bosId = sp.bosId();
         this.eosId = sp.eosId();
         for (var e : added.entrySet()) idToAdded.put(e.getValue().id(), e.getKey());
-        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip());
+        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip(),
+                PythonStrings::rstrip, PythonStrings::lstrip);
         this.specialTokens = List.copyOf(specialTokens);
         this.specialTokenSet = new HashSet<>(specialTokens);
         for (String t : specialTokens) specialIds.add(tokenIdOrUnk(t));

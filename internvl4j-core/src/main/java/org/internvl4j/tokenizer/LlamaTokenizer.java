@@ -71,7 +71,8 @@ public final class LlamaTokenizer implements Tokenizer {
         this.cleanUp = cleanUp;
         this.unkToken = unkToken;
         for (var e : added.entrySet()) idToAdded.put(e.getValue().id(), e.getKey());
-        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip());
+        this.splitter = new AddedTokenSplitter(added.keySet(), t -> added.get(t).lstrip(), t -> added.get(t).rstrip(),
+                PythonStrings::rstrip, PythonStrings::lstrip);
         this.specialTokens = new HashSet<>(special);
         for (String t : special) specialIds.add(tokenIdOrUnk(t));
         for (String t : added.keySet()) if (!specialTokens.contains(t)) legacyAdded.add(t);
